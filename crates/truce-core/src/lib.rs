@@ -1,0 +1,16 @@
+//! The domain model of Truce: observations, agreements, assessments and the replay summary.
+//!
+//! This crate is pure: it reads no files, opens no connections and reads no clock. Time is
+//! always a parameter, bytes arrive already parsed (see `truce-formats`).
+
+pub mod agreement;
+pub mod assess;
+pub mod incidents;
+pub mod observation;
+pub mod replay;
+
+pub use agreement::{Agreement, AgreementGeometry, FusionParams, Party, PartySide, Zone};
+pub use assess::{Assessment, ZoneRef};
+pub use observation::{
+    Bearing, Equipment, EquipmentClass, Evidence, Kind, Location, Observation, ObservationKey,
+};

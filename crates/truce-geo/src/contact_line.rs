@@ -1,0 +1,123 @@
+//! The contact line: a union of polylines whose segments are great-circle arcs.
+
+use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad, cross, dot, norm};
+use crate::{GeoError, LonLat};
+
+/// One great-circle arc A→B with its unit normal precomputed.
+#[derive(Clone, Copy, Debug)]
+struct Arc {
+    a: UnitVector,
+    b: UnitVector,
+    /// `(A × B) / |A × B|`; `None` when A and B coincide (a zero-length segment).
+    normal: Option<[f64; 3]>,
+}
+
+/// The contact line as a set of great-circle arcs, built from one or more polylines of
+/// (lon, lat) vertices. A closed ring is a line, not an area.
+///
+/// [`ContactLine::distance_m`] is the exact, obviously-correct definition of `replay.md`: it
+/// visits every arc. Fast assessors are tested against it.
+#[derive(Clone, Debug)]
+pub struct ContactLine {
+    arcs: Vec<Arc>,
+    vertices: Vec<Vec<LonLat>>,
+}
+
+impl ContactLine {
+    /// Builds the line from polylines of (lon, lat) vertices; each pair of consecutive vertices
+    /// is one segment. A polyline of a single vertex contributes that point.
+    pub fn new(polylines: Vec<Vec<LonLat>>) -> Result<ContactLine, GeoError> {
+        let mut arcs = Vec::new();
+        for line in &polylines {
+            for p in line {
+                if !p.is_valid() {
+                    return Err(GeoError::InvalidCoordinate {
+                        lon_deg: p.lon_deg,
+                        lat_deg: p.lat_deg,
+                    });
+                }
+            }
+            if line.len() == 1 {
+                let a = UnitVector::from_lon_lat(line[0]);
+                arcs.push(Arc {
+                    a,
+                    b: a,
+                    normal: None,
+                });
+            }
+            for pair in line.windows(2) {
+                let a = UnitVector::from_lon_lat(pair[0]);
+                let b = UnitVector::from_lon_lat(pair[1]);
+                let n = a.cross(b);
+                let len = norm(n);
+                let normal = if len > 0.0 {
+                    Some([n[0] / len, n[1] / len, n[2] / len])
+                } else if a.dot(b) < 0.0 {
+                    return Err(GeoError::AntipodalSegment { index: arcs.len() });
+                } else {
+                    None
+                };
+                arcs.push(Arc { a, b, normal });
+            }
+        }
+        if arcs.is_empty() {
+            return Err(GeoError::EmptyLine);
+        }
+        Ok(ContactLine {
+            arcs,
+            vertices: polylines,
+        })
+    }
+
+    /// The polylines the line was built from, in (lon, lat) degrees.
+    pub fn polylines(&self) -> &[Vec<LonLat>] {
+        &self.vertices
+    }
+
+    /// Number of segments (arcs), zero-length ones included.
+    pub fn segment_count(&self) -> usize {
+        self.arcs.len()
+    }
+
+    /// Total great-circle length, in metres.
+    pub fn length_m(&self) -> f64 {
+        self.arcs
+            .iter()
+            .map(|arc| EARTH_RADIUS_M * central_angle_rad(arc.a, arc.b))
+            .sum()
+    }
+
+    /// Exact great-circle distance from `p` to the nearest point of the line, in metres.
+    pub fn distance_m(&self, p: LonLat) -> f64 {
+        let p = UnitVector::from_lon_lat(p);
+        let mut best = f64::INFINITY;
+        for arc in &self.arcs {
+            best = best.min(arc_angle_rad(arc, p));
+        }
+        EARTH_RADIUS_M * best
+    }
+
+    /// The same distance per arc, for callers that index the arcs themselves: the angle in
+    /// radians from `p` to arc `index`.
+    pub fn arc_angle_rad(&self, index: usize, p: UnitVector) -> f64 {
+        arc_angle_rad(&self.arcs[index], p)
+    }
+
+    /// The endpoints of arc `index`, as unit vectors.
+    pub fn arc_endpoints(&self, index: usize) -> (UnitVector, UnitVector) {
+        (self.arcs[index].a, self.arcs[index].b)
+    }
+}
+
+/// The angle from `p` to the arc, per `replay.md` §4: the perpendicular foot when it lies on the
+/// minor arc, else the nearer endpoint.
+fn arc_angle_rad(arc: &Arc, p: UnitVector) -> f64 {
+    if let Some(n) = arc.normal {
+        let s = dot(p.0, n);
+        let f = [p.0[0] - s * n[0], p.0[1] - s * n[1], p.0[2] - s * n[2]];
+        if dot(cross(arc.a.0, f), n) >= 0.0 && dot(cross(f, arc.b.0), n) >= 0.0 {
+            return s.abs().atan2(norm(f));
+        }
+    }
+    central_angle_rad(p, arc.a).min(central_angle_rad(p, arc.b))
+}
