@@ -55,47 +55,26 @@ pub fn last_revisions(observations: &[Observation]) -> Vec<usize> {
     kept
 }
 
-/// Summarises `observations` (in file order) under `agreement`, assessing each located one
-/// with `assess` (which must agree with [`Agreement::assess_exact`]).
+/// Summarises `observations` (in file order) under `agreement`. `assessments[i]` is the
+/// assessment of `observations[i]` (`None` when unlocated), as [`Agreement::assess_exact`]
+/// defines it.
 pub fn summarise(
     agreement: &Agreement,
     observations: &[Observation],
-    assess: impl Fn(LonLat) -> Assessment,
+    assessments: &[Option<Assessment>],
 ) -> ReplaySummary {
-    let zone_slots = agreement.zones.len() + 1;
-    let empty_day = || {
-        vec![
-            PartyCounts {
-                by_zone: vec![0; zone_slots],
-                incidents: 0
-            };
-            agreement.parties.len()
-        ]
-    };
-    let slot = |zone: ZoneRef| match zone {
-        ZoneRef::Band(i) => i,
-        ZoneRef::Outside => zone_slots - 1,
-    };
-    let party_of = |side: PartySide| agreement.party_index(side);
-
+    let mut tally = Tally::new(agreement);
     let mut counted: Vec<CountedObservation> = last_revisions(observations)
         .into_iter()
         .filter(|&i| agreement.is_in_force_at(observations[i].observed_at))
         .map(|i| CountedObservation {
             input_index: i,
-            assessment: observations[i].position().map(&assess),
+            assessment: assessments.get(i).copied().flatten(),
             incident_id: None,
         })
         .collect();
-
-    let mut by_day: BTreeMap<NaiveDate, Vec<PartyCounts>> = BTreeMap::new();
     for c in &counted {
-        let day = by_day
-            .entry(observations[c.input_index].observed_at.date_naive())
-            .or_insert_with(empty_day);
-        if let Some(a) = c.assessment {
-            day[party_of(a.side)].by_zone[slot(a.zone)] += 1;
-        }
+        tally.add_observation(observations[c.input_index].observed_at.date_naive(), c.assessment);
     }
 
     // Incidents: counted, located observations in the first zone.
@@ -125,21 +104,11 @@ pub fn summarise(
         incident.representative = in_first_zone[incident.representative];
         let rep = &counted[incident.representative];
         if let Some(a) = rep.assessment {
-            let day = observations[rep.input_index].observed_at.date_naive();
-            by_day.entry(day).or_insert_with(empty_day)[party_of(a.side)].incidents += 1;
+            tally.add_incident(observations[rep.input_index].observed_at.date_naive(), a.side);
         }
     }
 
-    let mut totals = empty_day();
-    for day in by_day.values() {
-        for (total, party) in totals.iter_mut().zip(day) {
-            for (t, n) in total.by_zone.iter_mut().zip(&party.by_zone) {
-                *t += n;
-            }
-            total.incidents += party.incidents;
-        }
-    }
-
+    let (by_day, totals) = tally.finish();
     ReplaySummary {
         agreement_id: agreement.id.clone(),
         observations_total: counted.len() as u64,
@@ -147,5 +116,64 @@ pub fn summarise(
         totals,
         counted,
         incidents,
+    }
+}
+
+/// Counts per UTC day, party and zone, as the summary reports them.
+#[derive(Clone, Debug)]
+pub struct Tally<'a> {
+    agreement: &'a Agreement,
+    by_day: BTreeMap<NaiveDate, Vec<PartyCounts>>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(agreement: &'a Agreement) -> Tally<'a> {
+        Tally { agreement, by_day: BTreeMap::new() }
+    }
+
+    fn day(&mut self, day: NaiveDate) -> &mut Vec<PartyCounts> {
+        let slots = self.agreement.zones.len() + 1;
+        let parties = self.agreement.parties.len();
+        self.by_day
+            .entry(day)
+            .or_insert_with(|| vec![PartyCounts { by_zone: vec![0; slots], incidents: 0 }; parties])
+    }
+
+    /// Counts one observation of `day`; an unlocated one (`None`) only makes the day appear.
+    pub fn add_observation(&mut self, day: NaiveDate, assessment: Option<Assessment>) {
+        self.add_observations(day, assessment.map(|a| (a.side, a.zone)), 1);
+    }
+
+    /// Counts `n` observations of `day` with the same side and zone.
+    pub fn add_observations(&mut self, day: NaiveDate, side_zone: Option<(PartySide, ZoneRef)>, n: u64) {
+        let agreement = self.agreement;
+        let counts = self.day(day);
+        if let Some((side, zone)) = side_zone {
+            let slot = match zone {
+                ZoneRef::Band(i) => i,
+                ZoneRef::Outside => agreement.zones.len(),
+            };
+            counts[agreement.party_index(side)].by_zone[slot] += n;
+        }
+    }
+
+    pub fn add_incident(&mut self, day: NaiveDate, side: PartySide) {
+        let party = self.agreement.party_index(side);
+        self.day(day)[party].incidents += 1;
+    }
+
+    /// The per-day counts and their totals per party.
+    pub fn finish(self) -> (BTreeMap<NaiveDate, Vec<PartyCounts>>, Vec<PartyCounts>) {
+        let slots = self.agreement.zones.len() + 1;
+        let mut totals = vec![PartyCounts { by_zone: vec![0; slots], incidents: 0 }; self.agreement.parties.len()];
+        for day in self.by_day.values() {
+            for (total, party) in totals.iter_mut().zip(day) {
+                for (t, n) in total.by_zone.iter_mut().zip(&party.by_zone) {
+                    *t += n;
+                }
+                total.incidents += party.incidents;
+            }
+        }
+        (self.by_day, totals)
     }
 }

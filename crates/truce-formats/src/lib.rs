@@ -8,6 +8,7 @@ pub mod agreement;
 mod diagnostic;
 pub mod firms;
 pub mod ndjson;
+pub mod points;
 pub mod summary;
 
 pub use diagnostic::Diagnostic;
