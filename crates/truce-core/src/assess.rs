@@ -1,6 +1,6 @@
 //! Assessment of one position against an agreement: side, distance to the line, zone.
 
-use truce_geo::LonLat;
+use truce_geo::{BandedGrid, Classification, LonLat};
 
 use crate::agreement::{Agreement, PartySide, Zone};
 
@@ -61,6 +61,77 @@ impl Agreement {
             distance_m,
             zone: zone_for_distance(&self.zones, distance_m),
         }
+    }
+}
+
+/// The fast assessor of an agreement version: built once, shared read-only across threads,
+/// and equal to [`Agreement::assess_exact`] on every point.
+#[derive(Clone, Debug)]
+pub struct Assessor {
+    grid: BandedGrid,
+    zones: Vec<Zone>,
+}
+
+impl Assessor {
+    pub fn new(agreement: &Agreement) -> Assessor {
+        let thresholds_m: Vec<f64> = agreement.zones.iter().map(|z| z.upper_m).collect();
+        let grid = BandedGrid::new(
+            &agreement.geometry.contact_line,
+            &agreement.geometry.control,
+            &thresholds_m,
+        );
+        Assessor {
+            grid,
+            zones: agreement.zones.clone(),
+        }
+    }
+
+    /// Side and zone without the distance: most points need no arithmetic at all.
+    #[inline]
+    pub fn classify(&self, p: LonLat) -> (PartySide, ZoneRef) {
+        let c = self.grid.classify(p);
+        (side_of(c), self.zone_of(c))
+    }
+
+    /// The raw classification: `inside`, and the zone index (`zones.len()` for outside).
+    #[inline]
+    pub fn classify_raw(&self, p: LonLat) -> Classification {
+        self.grid.classify(p)
+    }
+
+    /// Side, exact distance and zone.
+    pub fn assess(&self, p: LonLat) -> Assessment {
+        let side = if self.grid.covers(p) {
+            PartySide::Inside
+        } else {
+            PartySide::Outside
+        };
+        let distance_m = self.grid.distance_m(p);
+        Assessment {
+            side,
+            distance_m,
+            zone: zone_for_distance(&self.zones, distance_m),
+        }
+    }
+
+    pub fn grid(&self) -> &BandedGrid {
+        &self.grid
+    }
+
+    fn zone_of(&self, c: Classification) -> ZoneRef {
+        if usize::from(c.band) < self.zones.len() {
+            ZoneRef::Band(usize::from(c.band))
+        } else {
+            ZoneRef::Outside
+        }
+    }
+}
+
+fn side_of(c: Classification) -> PartySide {
+    if c.inside {
+        PartySide::Inside
+    } else {
+        PartySide::Outside
     }
 }
 

@@ -10,7 +10,7 @@ pub mod observation;
 pub mod replay;
 
 pub use agreement::{Agreement, AgreementGeometry, FusionParams, Party, PartySide, Zone};
-pub use assess::{Assessment, ZoneRef};
+pub use assess::{Assessment, Assessor, ZoneRef};
 pub use observation::{
     Bearing, Equipment, EquipmentClass, Evidence, Kind, Location, Observation, ObservationKey,
 };

@@ -74,7 +74,10 @@ pub fn summarise(
         })
         .collect();
     for c in &counted {
-        tally.add_observation(observations[c.input_index].observed_at.date_naive(), c.assessment);
+        tally.add_observation(
+            observations[c.input_index].observed_at.date_naive(),
+            c.assessment,
+        );
     }
 
     // Incidents: counted, located observations in the first zone.
@@ -104,7 +107,10 @@ pub fn summarise(
         incident.representative = in_first_zone[incident.representative];
         let rep = &counted[incident.representative];
         if let Some(a) = rep.assessment {
-            tally.add_incident(observations[rep.input_index].observed_at.date_naive(), a.side);
+            tally.add_incident(
+                observations[rep.input_index].observed_at.date_naive(),
+                a.side,
+            );
         }
     }
 
@@ -128,15 +134,24 @@ pub struct Tally<'a> {
 
 impl<'a> Tally<'a> {
     pub fn new(agreement: &'a Agreement) -> Tally<'a> {
-        Tally { agreement, by_day: BTreeMap::new() }
+        Tally {
+            agreement,
+            by_day: BTreeMap::new(),
+        }
     }
 
     fn day(&mut self, day: NaiveDate) -> &mut Vec<PartyCounts> {
         let slots = self.agreement.zones.len() + 1;
         let parties = self.agreement.parties.len();
-        self.by_day
-            .entry(day)
-            .or_insert_with(|| vec![PartyCounts { by_zone: vec![0; slots], incidents: 0 }; parties])
+        self.by_day.entry(day).or_insert_with(|| {
+            vec![
+                PartyCounts {
+                    by_zone: vec![0; slots],
+                    incidents: 0
+                };
+                parties
+            ]
+        })
     }
 
     /// Counts one observation of `day`; an unlocated one (`None`) only makes the day appear.
@@ -145,7 +160,12 @@ impl<'a> Tally<'a> {
     }
 
     /// Counts `n` observations of `day` with the same side and zone.
-    pub fn add_observations(&mut self, day: NaiveDate, side_zone: Option<(PartySide, ZoneRef)>, n: u64) {
+    pub fn add_observations(
+        &mut self,
+        day: NaiveDate,
+        side_zone: Option<(PartySide, ZoneRef)>,
+        n: u64,
+    ) {
         let agreement = self.agreement;
         let counts = self.day(day);
         if let Some((side, zone)) = side_zone {
@@ -165,7 +185,13 @@ impl<'a> Tally<'a> {
     /// The per-day counts and their totals per party.
     pub fn finish(self) -> (BTreeMap<NaiveDate, Vec<PartyCounts>>, Vec<PartyCounts>) {
         let slots = self.agreement.zones.len() + 1;
-        let mut totals = vec![PartyCounts { by_zone: vec![0; slots], incidents: 0 }; self.agreement.parties.len()];
+        let mut totals = vec![
+            PartyCounts {
+                by_zone: vec![0; slots],
+                incidents: 0
+            };
+            self.agreement.parties.len()
+        ];
         for day in self.by_day.values() {
             for (total, party) in totals.iter_mut().zip(day) {
                 for (t, n) in total.by_zone.iter_mut().zip(&party.by_zone) {

@@ -74,19 +74,19 @@ pub(crate) enum RingPosition {
 
 /// Crossing-number test with an exact on-edge check.
 pub(crate) fn ring_position(ring: &[LonLat], p: LonLat) -> RingPosition {
-    let (x, y) = (p.lon_deg, p.lat_deg);
     let mut inside = false;
     for edge in ring.windows(2) {
-        let (x1, y1) = (edge[0].lon_deg, edge[0].lat_deg);
-        let (x2, y2) = (edge[1].lon_deg, edge[1].lat_deg);
-        if point_on_segment(x, y, x1, y1, x2, y2) {
-            return RingPosition::OnBoundary;
-        }
-        if (y1 > y) != (y2 > y) {
-            let x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1);
-            if x < x_cross {
-                inside = !inside;
-            }
+        match edge_position(
+            edge[0].lon_deg,
+            edge[0].lat_deg,
+            edge[1].lon_deg,
+            edge[1].lat_deg,
+            p.lon_deg,
+            p.lat_deg,
+        ) {
+            Some(true) => inside = !inside,
+            Some(false) => {}
+            None => return RingPosition::OnBoundary,
         }
     }
     if inside {
@@ -96,6 +96,21 @@ pub(crate) fn ring_position(ring: &[LonLat], p: LonLat) -> RingPosition {
     }
 }
 
+/// What one edge (x1, y1)–(x2, y2) says about (x, y): `None` when the point lies on it,
+/// `Some(true)` when the ray from the point towards +x crosses it, `Some(false)` otherwise.
+#[inline]
+pub(crate) fn edge_position(x1: f64, y1: f64, x2: f64, y2: f64, x: f64, y: f64) -> Option<bool> {
+    if point_on_segment(x, y, x1, y1, x2, y2) {
+        return None;
+    }
+    if (y1 > y) != (y2 > y) {
+        let x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1);
+        return Some(x < x_cross);
+    }
+    Some(false)
+}
+
+#[inline]
 fn point_on_segment(x: f64, y: f64, x1: f64, y1: f64, x2: f64, y2: f64) -> bool {
     if x < x1.min(x2) || x > x1.max(x2) || y < y1.min(y2) || y > y1.max(y2) {
         return false;

@@ -4,10 +4,13 @@
 //! Axis order is always (lon, lat); angles are degrees unless a name says `_rad`; distances
 //! are metres (`_m`). This crate knows nothing of agreements, parties or observations.
 
+mod arc_tree;
+mod banded_grid;
 mod contact_line;
 mod control_area;
 mod sphere;
 
+pub use banded_grid::{BandedGrid, Classification};
 pub use contact_line::ContactLine;
 pub use control_area::{ControlArea, Polygon};
 pub use sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad, great_circle_distance_m};

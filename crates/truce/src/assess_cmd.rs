@@ -1,6 +1,5 @@
 //! `truce assess`: every point of a file against an agreement, in memory, counted.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,7 +9,7 @@ use chrono::DateTime;
 use rayon::prelude::*;
 use serde_json::json;
 use truce_core::replay::{ReplaySummary, Tally};
-use truce_core::{PartySide, ZoneRef};
+use truce_core::{Assessor, PartySide, ZoneRef};
 use truce_formats::summary::{Incidents, summary_json};
 
 use crate::exit::Refusal;
@@ -28,59 +27,95 @@ pub struct AssessArgs {
     pub json: bool,
 }
 
+/// Points per unit of parallel work.
+const CHUNK: usize = 1 << 16;
+
 pub fn run(args: AssessArgs) -> Result<()> {
     let agreement = load::agreement(&args.agreement)?;
 
     let started = Instant::now();
-    let bytes = std::fs::read(&args.points).with_context(|| format!("cannot read {}", args.points.display()))?;
-    let points = truce_formats::points::parse_points(&args.points.display().to_string(), &bytes).map_err(|diagnostics| {
-        let lines: Vec<String> = diagnostics.iter().take(50).map(ToString::to_string).collect();
-        Refusal::InvalidInput(format!("{} problem(s) in the points:\n  {}", diagnostics.len(), lines.join("\n  ")))
-    })?;
+    let bytes = std::fs::read(&args.points)
+        .with_context(|| format!("cannot read {}", args.points.display()))?;
+    let points = truce_formats::points::parse_points(&args.points.display().to_string(), &bytes)
+        .map_err(|diagnostics| {
+            let lines: Vec<String> = diagnostics
+                .iter()
+                .take(50)
+                .map(ToString::to_string)
+                .collect();
+            Refusal::InvalidInput(format!(
+                "{} problem(s) in the points:\n  {}",
+                diagnostics.len(),
+                lines.join("\n  ")
+            ))
+        })?;
     drop(bytes);
     let read_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let assessor = &agreement;
+    let assessor = Assessor::new(&agreement);
     let build_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     let effective_s = agreement.effective_at.timestamp();
     let expires_s = agreement.expires_at.map_or(i64::MAX, |t| t.timestamp());
-    let zone_slots = agreement.zones.len() + 1;
-    // Counts keyed by (UTC day number, side, zone slot), merged across threads.
-    let counts: BTreeMap<(i64, usize, usize), u64> = points
+    let first_day = effective_s.div_euclid(86_400);
+    let slots = agreement.zones.len() + 1;
+    let stride = 2 * slots;
+    // counts[(day - first_day) * stride + side * slots + zone]: one flat vector per chunk of
+    // points, summed at the end; no allocation per point.
+    let counts: Vec<u64> = points
         .positions
-        .par_iter()
-        .zip(points.observed_at_s.par_iter())
-        .filter(|&(_, &t)| effective_s <= t && t < expires_s)
-        .fold(BTreeMap::new, |mut acc, (&p, &t)| {
-            let a = assessor.assess_exact(p);
-            let side = usize::from(a.side == PartySide::Inside);
-            let slot = match a.zone {
-                ZoneRef::Band(i) => i,
-                ZoneRef::Outside => zone_slots - 1,
-            };
-            *acc.entry((t.div_euclid(86_400), side, slot)).or_insert(0u64) += 1;
-            acc
-        })
-        .reduce(BTreeMap::new, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_insert(0) += v;
+        .par_chunks(CHUNK)
+        .zip(points.observed_at_s.par_chunks(CHUNK))
+        .map(|(positions, times)| {
+            let mut counts = vec![0u64; stride * 32];
+            for (&p, &t) in positions.iter().zip(times) {
+                if t < effective_s || t >= expires_s {
+                    continue;
+                }
+                let c = assessor.classify_raw(p);
+                let at = (t.div_euclid(86_400) - first_day) as usize * stride
+                    + usize::from(c.inside) * slots
+                    + usize::from(c.band);
+                if at >= counts.len() {
+                    counts.resize((at / stride + 32) * stride, 0);
+                }
+                counts[at] += 1;
             }
+            counts
+        })
+        .reduce(Vec::new, |mut a, b| {
+            if a.len() < b.len() {
+                a.resize(b.len(), 0);
+            }
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             a
         });
     let assess_s = started.elapsed().as_secs_f64();
 
     let mut tally = Tally::new(&agreement);
     let mut total = 0u64;
-    for (&(day, side, slot), &n) in &counts {
-        let side = if side == 1 { PartySide::Inside } else { PartySide::Outside };
-        let zone = if slot + 1 == zone_slots { ZoneRef::Outside } else { ZoneRef::Band(slot) };
-        tally.add_observations(day_of(day)?, Some((side, zone)), n);
+    for (at, &n) in counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
+        let (day, side, slot) = (at / stride, (at % stride) / slots, at % slots);
+        let side = if side == 1 {
+            PartySide::Inside
+        } else {
+            PartySide::Outside
+        };
+        let zone = if slot + 1 == slots {
+            ZoneRef::Outside
+        } else {
+            ZoneRef::Band(slot)
+        };
+        tally.add_observations(day_of(first_day + day as i64)?, Some((side, zone)), n);
         total += n;
     }
-    for &t in points.unlocated_at_s.iter().filter(|&&t| effective_s <= t && t < expires_s) {
+    for &t in points
+        .unlocated_at_s
+        .iter()
+        .filter(|&&t| effective_s <= t && t < expires_s)
+    {
         tally.add_observation(day_of(t.div_euclid(86_400))?, None);
         total += 1;
     }
@@ -97,6 +132,13 @@ pub fn run(args: AssessArgs) -> Result<()> {
     let mut doc = summary_json(&agreement, &summary, Incidents::Omitted);
     doc["points_read"] = json!(points.positions.len() + points.unlocated_at_s.len());
     doc["timing"] = json!({"read_s": read_s, "build_s": build_s, "assess_s": assess_s});
+    let (cells, band_mixed, side_mixed) = assessor.grid().cell_stats();
+    doc["assessor"] = json!({
+        "cells": cells,
+        "cells_needing_distance": band_mixed,
+        "cells_needing_side_test": side_mixed,
+        "heap_bytes": assessor.grid().heap_bytes(),
+    });
     let rate = points.positions.len() as f64 / assess_s.max(1e-9);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -104,7 +146,13 @@ pub fn run(args: AssessArgs) -> Result<()> {
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{} points read, {} counted (in force) under agreement {}", points.positions.len() + points.unlocated_at_s.len(), total, agreement.id)?;
+        writeln!(
+            out,
+            "{} points read, {} counted (in force) under agreement {}",
+            points.positions.len() + points.unlocated_at_s.len(),
+            total,
+            agreement.id
+        )?;
         for (party, c) in agreement.parties.iter().zip(&summary.totals) {
             let zones: Vec<String> = agreement
                 .zones
@@ -116,7 +164,11 @@ pub fn run(args: AssessArgs) -> Result<()> {
                 .collect();
             writeln!(out, "  {}: {}", party.id, zones.join(", "))?;
         }
-        writeln!(out, "read {read_s:.3} s, build {build_s:.3} s, assess {assess_s:.3} s ({:.1} million points/s)", rate / 1e6)?;
+        writeln!(
+            out,
+            "read {read_s:.3} s, build {build_s:.3} s, assess {assess_s:.3} s ({:.1} million points/s)",
+            rate / 1e6
+        )?;
     }
     Ok(())
 }

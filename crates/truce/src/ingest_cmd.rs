@@ -22,6 +22,11 @@ pub fn run(_args: IngestArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn store_files(_db: &Path, _files: &[LoadedFile], _assessed: Option<(&Agreement, &[Vec<Option<Assessment>>])>, _quiet: bool) -> Result<()> {
+pub fn store_files(
+    _db: &Path,
+    _files: &[LoadedFile],
+    _assessed: Option<(&Agreement, &[Vec<Option<Assessment>>])>,
+    _quiet: bool,
+) -> Result<()> {
     Ok(())
 }

@@ -15,10 +15,12 @@ use clap::{Parser, Subcommand};
 /// reports belong to the same incident.
 #[derive(Parser, Debug)]
 #[command(name = "truce", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Start with `truce demo`: it replays the bundled real-data scenario (NASA FIRMS \
+#[command(
+    after_help = "Start with `truce demo`: it replays the bundled real-data scenario (NASA FIRMS \
 detections against the DeepState line of 31 August 2025) and shows what happened.\n\n\
 Exit codes: 0 success, 1 failure (I/O, store), 2 usage error, 3 input rejected (a file or \
-agreement that does not parse; nothing was stored), 4 store refused (written by a newer truce).")]
+agreement that does not parse; nothing was stored), 4 store refused (written by a newer truce)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

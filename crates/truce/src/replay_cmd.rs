@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use truce_core::replay::{ReplaySummary, summarise};
-use truce_core::{Agreement, Assessment, Observation};
+use truce_core::{Agreement, Assessment, Assessor, Observation};
 use truce_formats::summary::{Incidents, summary_json};
 
 use crate::load::{self, LoadedFile};
@@ -40,19 +40,37 @@ pub struct DemoArgs {
 /// current directory.
 fn bundled_scenario() -> PathBuf {
     let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenario-2025-09");
-    if built_from.join("agreement.toml").is_file() { built_from } else { PathBuf::from("data/scenario-2025-09") }
+    if built_from.join("agreement.toml").is_file() {
+        built_from
+    } else {
+        PathBuf::from("data/scenario-2025-09")
+    }
 }
 
 pub fn demo(args: DemoArgs) -> Result<()> {
     let folder = bundled_scenario();
     if !args.json {
-        println!("Replaying the bundled scenario {} into {}", folder.display(), args.db.display());
-        println!("(real NASA FIRMS VIIRS detections, 2025-08-31 .. 2025-09-14, against the DeepState line of 2025-08-31)\n");
+        println!(
+            "Replaying the bundled scenario {} into {}",
+            folder.display(),
+            args.db.display()
+        );
+        println!(
+            "(real NASA FIRMS VIIRS detections, 2025-08-31 .. 2025-09-14, against the DeepState line of 2025-08-31)\n"
+        );
     }
     let detections = args.db.with_extension("detections.csv");
-    run(ReplayArgs { folder, db: args.db, json: args.json, detections: Some(detections.clone()) })?;
+    run(ReplayArgs {
+        folder,
+        db: args.db,
+        json: args.json,
+        detections: Some(detections.clone()),
+    })?;
     if !args.json {
-        println!("\nEvery counted detection, with its side, distance and incident: {}", detections.display());
+        println!(
+            "\nEvery counted detection, with its side, distance and incident: {}",
+            detections.display()
+        );
     }
     Ok(())
 }
@@ -82,12 +100,18 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     let agreement = load::agreement(&args.folder.join("agreement.toml"))?;
     let files = load::observation_files(&scenario_files(&args.folder)?)?;
     load::refuse_diagnostics(&files, 50)?;
-    let assessments: Vec<Vec<Option<Assessment>>> = files.iter().map(|f| load::assess_batch(&agreement, &f.batch)).collect();
+    let assessor = Assessor::new(&agreement);
+    let assessments: Vec<Vec<Option<Assessment>>> = files
+        .iter()
+        .map(|f| load::assess_batch(&assessor, &f.batch))
+        .collect();
 
     crate::ingest_cmd::store_files(&args.db, &files, Some((&agreement, &assessments)), true)?;
 
-    let observations: Vec<Observation> =
-        files.iter().flat_map(|f| f.batch.observations.iter().map(|p| p.observation.clone())).collect();
+    let observations: Vec<Observation> = files
+        .iter()
+        .flat_map(|f| f.batch.observations.iter().map(|p| p.observation.clone()))
+        .collect();
     let flat: Vec<Option<Assessment>> = assessments.into_iter().flatten().collect();
     let summary = summarise(&agreement, &observations, &flat);
 
@@ -97,7 +121,10 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary_json(&agreement, &summary, Incidents::Included))?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &summary_json(&agreement, &summary, Incidents::Included),
+        )?;
         writeln!(out)?;
     } else {
         print_table(&mut out, &agreement, &summary, &files)?;
@@ -105,12 +132,31 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     Ok(())
 }
 
-fn write_detections(path: &Path, agreement: &Agreement, observations: &[Observation], summary: &ReplaySummary) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(["source", "source_ref", "time", "lon", "lat", "side", "distance_m", "zone", "incident_id"])?;
+fn write_detections(
+    path: &Path,
+    agreement: &Agreement,
+    observations: &[Observation],
+    summary: &ReplaySummary,
+) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record([
+        "source",
+        "source_ref",
+        "time",
+        "lon",
+        "lat",
+        "side",
+        "distance_m",
+        "zone",
+        "incident_id",
+    ])?;
     for c in &summary.counted {
         let o = &observations[c.input_index];
-        let (lon, lat) = o.position().map(|p| (p.lon_deg.to_string(), p.lat_deg.to_string())).unwrap_or_default();
+        let (lon, lat) = o
+            .position()
+            .map(|p| (p.lon_deg.to_string(), p.lat_deg.to_string()))
+            .unwrap_or_default();
         let (side, distance, zone) = match c.assessment {
             Some(a) => (
                 agreement.parties[agreement.party_index(a.side)].id.clone(),
@@ -131,22 +177,52 @@ fn write_detections(path: &Path, agreement: &Agreement, observations: &[Observat
             &c.incident_id.map(|id| id.to_string()).unwrap_or_default(),
         ])?;
     }
-    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
-fn print_table(out: &mut impl Write, agreement: &Agreement, summary: &ReplaySummary, files: &[LoadedFile]) -> Result<()> {
+fn print_table(
+    out: &mut impl Write,
+    agreement: &Agreement,
+    summary: &ReplaySummary,
+    files: &[LoadedFile],
+) -> Result<()> {
     let rows_read: usize = files.iter().map(|f| f.batch.observations.len()).sum();
     writeln!(out, "Agreement {} — {}", agreement.id, agreement.title)?;
-    writeln!(out, "  in force from {}{}", agreement.effective_at.to_rfc3339(), agreement.expires_at.map(|t| format!(" until {}", t.to_rfc3339())).unwrap_or_default())?;
+    writeln!(
+        out,
+        "  in force from {}{}",
+        agreement.effective_at.to_rfc3339(),
+        agreement
+            .expires_at
+            .map(|t| format!(" until {}", t.to_rfc3339()))
+            .unwrap_or_default()
+    )?;
     writeln!(out, "  version {}", &agreement.version[..16])?;
-    writeln!(out, "Read {rows_read} observations from {} files; {} counted (in force), {} incidents in `{}`.\n", files.len(), summary.observations_total, summary.incidents.len(), agreement.zones.first().map(|z| z.id.as_str()).unwrap_or(""))?;
+    writeln!(
+        out,
+        "Read {rows_read} observations from {} files; {} counted (in force), {} incidents in `{}`.\n",
+        files.len(),
+        summary.observations_total,
+        summary.incidents.len(),
+        agreement.zones.first().map(|z| z.id.as_str()).unwrap_or("")
+    )?;
 
-    let zone_ids: Vec<&str> = agreement.zones.iter().map(|z| z.id.as_str()).chain(["outside", "incidents"]).collect();
+    let zone_ids: Vec<&str> = agreement
+        .zones
+        .iter()
+        .map(|z| z.id.as_str())
+        .chain(["outside", "incidents"])
+        .collect();
     let mut header = format!("{:<10}", "day");
     for party in &agreement.parties {
         for z in &zone_ids {
-            header.push_str(&format!(" {:>width$}", format!("{} {}", party.id, abbreviate(z)), width = 9));
+            header.push_str(&format!(
+                " {:>width$}",
+                format!("{} {}", party.id, abbreviate(z)),
+                width = 9
+            ));
         }
     }
     writeln!(out, "{header}")?;
@@ -163,7 +239,15 @@ fn print_table(out: &mut impl Write, agreement: &Agreement, summary: &ReplaySumm
         writeln!(out, "{}", row(&day.to_string(), counts))?;
     }
     writeln!(out, "{}", row("total", &summary.totals))?;
-    writeln!(out, "\nColumns: {}.", zone_ids.iter().map(|z| format!("{} = {z}", abbreviate(z))).collect::<Vec<_>>().join(", "))?;
+    writeln!(
+        out,
+        "\nColumns: {}.",
+        zone_ids
+            .iter()
+            .map(|z| format!("{} = {z}", abbreviate(z)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
     Ok(())
 }
 
@@ -173,8 +257,15 @@ fn abbreviate(zone_id: &str) -> String {
         "outside" => "out".into(),
         "incidents" => "inc".into(),
         id => {
-            let initials: String = id.split(['_', '-']).filter_map(|w| w.chars().next()).collect();
-            if initials.len() >= 2 { initials } else { id.chars().take(4).collect() }
+            let initials: String = id
+                .split(['_', '-'])
+                .filter_map(|w| w.chars().next())
+                .collect();
+            if initials.len() >= 2 {
+                initials
+            } else {
+                id.chars().take(4).collect()
+            }
         }
     }
 }

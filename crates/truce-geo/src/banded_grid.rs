@@ -1,0 +1,516 @@
+//! The fast assessor: a uniform lon/lat grid whose cells settle most points — side of the
+//! control area and distance band from the contact line — without any arithmetic, and fall
+//! back to exact tests on a few candidates only near a band edge or the area's boundary.
+//!
+//! Every answer equals the exact definitions of [`ContactLine::distance_m`] and
+//! [`ControlArea::covers`]: a cell is settled only when a conservative bound proves it, and
+//! the fallbacks run the very same per-arc and per-edge arithmetic on a superset of the arcs
+//! and edges that can matter.
+
+use crate::LonLat;
+use crate::arc_tree::ArcTree;
+use crate::contact_line::ContactLine;
+use crate::control_area::{ControlArea, RingPosition, edge_position};
+use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
+
+/// Side and distance band of a point. `band` is the index of the first threshold that is
+/// ≥ the distance, or the number of thresholds when the point lies beyond them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Classification {
+    /// Inside or on the boundary of the control area.
+    pub inside: bool,
+    pub band: u8,
+}
+
+const SIDE_OUTSIDE: u32 = 0;
+const SIDE_INSIDE: u32 = 1;
+const SIDE_MIXED: u32 = 2;
+const BAND_MIXED: u32 = 255;
+/// How many cells the grid aims for: about 4 MiB of codes.
+const TARGET_CELLS: f64 = (1u64 << 20) as f64;
+/// Slack on every proof, in radians (about 6 mm): guards the bounds against rounding.
+const SLACK_RAD: f64 = 1e-9;
+/// A cell settles a band only if it stays this far inside it, in metres.
+const BAND_MARGIN_M: f64 = 1.0;
+
+/// Polygon edges that cross one grid row, grouped by ring.
+#[derive(Clone, Copy, Debug)]
+struct RingRun {
+    polygon: u32,
+    /// 0 for the exterior ring, 1.. for holes.
+    ring: u32,
+    start: u32,
+    end: u32,
+}
+
+/// The grid, built once per agreement version and shared read-only across threads.
+#[derive(Clone, Debug)]
+pub struct BandedGrid {
+    lon0_deg: f64,
+    lat0_deg: f64,
+    cols: usize,
+    rows: usize,
+    cell_lon_deg: f64,
+    cell_lat_deg: f64,
+    inv_cell_lon: f64,
+    inv_cell_lat: f64,
+    /// Per cell: bits 0–1 side, bits 2–9 band (255: mixed), bits 10–31 index of its arc list.
+    cells: Vec<u32>,
+    /// Per mixed-band cell: a range of `arc_arena`.
+    arc_lists: Vec<(u32, u32)>,
+    arc_arena: Vec<u32>,
+    /// Per grid row: a range of `ring_runs`.
+    row_runs: Vec<(u32, u32)>,
+    ring_runs: Vec<RingRun>,
+    /// Edges (x1, y1, x2, y2) in lon/lat degrees, referenced by `ring_runs`.
+    row_edges: Vec<[f64; 4]>,
+    thresholds_m: Vec<f64>,
+    line: ContactLine,
+    arc_tree: ArcTree,
+}
+
+/// A rectangle of cells under consideration while building.
+struct Block {
+    col0: usize,
+    row0: usize,
+    cols: usize,
+    rows: usize,
+}
+
+impl BandedGrid {
+    /// Builds the grid for a line, an area and increasing band thresholds in metres (each band
+    /// is (previous, threshold], the first from 0 inclusive).
+    pub fn new(line: &ContactLine, area: &ControlArea, thresholds_m: &[f64]) -> BandedGrid {
+        let max_threshold_m = thresholds_m.iter().copied().fold(0.0f64, f64::max);
+        let (lon_min, lon_max, lat_min, lat_max) = extent(line, area, max_threshold_m);
+        let mid_lat = ((lat_min + lat_max) / 2.0).to_radians();
+        let aspect = mid_lat.cos().max(0.1);
+        let area_deg2 = (lon_max - lon_min) * (lat_max - lat_min) * aspect;
+        let cell_lat_deg = (area_deg2 / TARGET_CELLS).sqrt().max(1e-4);
+        let cell_lon_deg = cell_lat_deg / aspect;
+        let cols = (((lon_max - lon_min) / cell_lon_deg).ceil() as usize).max(1);
+        let rows = (((lat_max - lat_min) / cell_lat_deg).ceil() as usize).max(1);
+
+        let mut grid = BandedGrid {
+            lon0_deg: lon_min,
+            lat0_deg: lat_min,
+            cols,
+            rows,
+            cell_lon_deg,
+            cell_lat_deg,
+            inv_cell_lon: 1.0 / cell_lon_deg,
+            inv_cell_lat: 1.0 / cell_lat_deg,
+            cells: vec![0; cols * rows],
+            arc_lists: Vec::new(),
+            arc_arena: Vec::new(),
+            row_runs: Vec::new(),
+            ring_runs: Vec::new(),
+            row_edges: Vec::new(),
+            thresholds_m: thresholds_m.to_vec(),
+            line: line.clone(),
+            arc_tree: ArcTree::new(line),
+        };
+        grid.build_rows(area);
+
+        let all_arcs: Vec<u32> = (0..line.segment_count() as u32).collect();
+        let all_edges: Vec<[f64; 4]> = area
+            .polygons()
+            .iter()
+            .flat_map(|p| std::iter::once(&p.exterior).chain(&p.holes))
+            .flat_map(|ring| {
+                ring.windows(2)
+                    .map(|e| [e[0].lon_deg, e[0].lat_deg, e[1].lon_deg, e[1].lat_deg])
+            })
+            .collect();
+        let root = 64usize;
+        for row0 in (0..rows).step_by(root) {
+            for col0 in (0..cols).step_by(root) {
+                let block = Block {
+                    col0,
+                    row0,
+                    cols: root.min(cols - col0),
+                    rows: root.min(rows - row0),
+                };
+                grid.settle(block, &all_arcs, &all_edges);
+            }
+        }
+        grid
+    }
+
+    /// Number of cells, and how many of them need exact arithmetic (band, side).
+    pub fn cell_stats(&self) -> (usize, usize, usize) {
+        let band_mixed = self
+            .cells
+            .iter()
+            .filter(|&&c| (c >> 2) & 0xFF == BAND_MIXED)
+            .count();
+        let side_mixed = self.cells.iter().filter(|&&c| c & 3 == SIDE_MIXED).count();
+        (self.cells.len(), band_mixed, side_mixed)
+    }
+
+    /// Heap bytes held by the grid (cells, candidate lists, row edges), excluding the line.
+    pub fn heap_bytes(&self) -> usize {
+        self.cells.len() * 4
+            + self.arc_lists.len() * 8
+            + self.arc_arena.len() * 4
+            + self.row_runs.len() * 8
+            + self.ring_runs.len() * std::mem::size_of::<RingRun>()
+            + self.row_edges.len() * 32
+            + self.arc_tree.heap_bytes()
+    }
+
+    #[inline]
+    fn cell_of(&self, p: LonLat) -> Option<(usize, usize)> {
+        let x = (p.lon_deg - self.lon0_deg) * self.inv_cell_lon;
+        let y = (p.lat_deg - self.lat0_deg) * self.inv_cell_lat;
+        // Written so that NaN fails too.
+        if x >= 0.0 && y >= 0.0 && x < self.cols as f64 && y < self.rows as f64 {
+            Some((x as usize, y as usize))
+        } else {
+            None
+        }
+    }
+
+    /// Side and band of `p`, exactly as the reference definitions give them.
+    #[inline]
+    pub fn classify(&self, p: LonLat) -> Classification {
+        let Some((col, row)) = self.cell_of(p) else {
+            return Classification {
+                inside: false,
+                band: self.thresholds_m.len() as u8,
+            };
+        };
+        let code = self.cells[row * self.cols + col];
+        let side = code & 3;
+        let band = (code >> 2) & 0xFF;
+        let inside = if side == SIDE_MIXED {
+            self.covers_in_row(row, p)
+        } else {
+            side == SIDE_INSIDE
+        };
+        let band = if band == BAND_MIXED {
+            self.band_of(self.distance_in_cell(code, p))
+        } else {
+            band as u8
+        };
+        Classification { inside, band }
+    }
+
+    /// Classifies `points` into `out` (same length; extra entries of either are ignored).
+    pub fn classify_slice(&self, points: &[LonLat], out: &mut [Classification]) {
+        for (p, o) in points.iter().zip(out.iter_mut()) {
+            *o = self.classify(*p);
+        }
+    }
+
+    /// Exact great-circle distance to the contact line, in metres, using the grid's
+    /// candidate lists where it can.
+    pub fn distance_m(&self, p: LonLat) -> f64 {
+        match self.cell_of(p) {
+            Some((col, row)) => {
+                let code = self.cells[row * self.cols + col];
+                if (code >> 2) & 0xFF == BAND_MIXED {
+                    self.distance_in_cell(code, p)
+                } else {
+                    self.distance_by_tree_m(p)
+                }
+            }
+            None => self.distance_by_tree_m(p),
+        }
+    }
+
+    /// Exact side of `p` (inside or on the boundary).
+    pub fn covers(&self, p: LonLat) -> bool {
+        match self.cell_of(p) {
+            Some((col, row)) => match self.cells[row * self.cols + col] & 3 {
+                SIDE_MIXED => self.covers_in_row(row, p),
+                side => side == SIDE_INSIDE,
+            },
+            None => false,
+        }
+    }
+
+    fn distance_by_tree_m(&self, p: LonLat) -> f64 {
+        EARTH_RADIUS_M
+            * self
+                .arc_tree
+                .nearest_angle_rad(&self.line, UnitVector::from_lon_lat(p))
+    }
+
+    fn band_of(&self, distance_m: f64) -> u8 {
+        self.thresholds_m
+            .iter()
+            .position(|&t| distance_m <= t)
+            .unwrap_or(self.thresholds_m.len()) as u8
+    }
+
+    fn distance_in_cell(&self, code: u32, p: LonLat) -> f64 {
+        let (start, end) = self.arc_lists[(code >> 10) as usize];
+        let v = UnitVector::from_lon_lat(p);
+        let mut best = f64::INFINITY;
+        for &arc in &self.arc_arena[start as usize..end as usize] {
+            best = best.min(self.line.arc_angle_rad(arc as usize, v));
+        }
+        EARTH_RADIUS_M * best
+    }
+
+    /// The exact point-in-area test restricted to the edges that cross `p`'s row: edges that
+    /// do not span `p`'s latitude can neither be crossed by its ray nor contain it.
+    fn covers_in_row(&self, row: usize, p: LonLat) -> bool {
+        let (start, end) = self.row_runs[row];
+        let runs = &self.ring_runs[start as usize..end as usize];
+        let mut i = 0;
+        while i < runs.len() {
+            let polygon = runs[i].polygon;
+            let mut exterior = RingPosition::Outside;
+            let mut in_hole = false;
+            while i < runs.len() && runs[i].polygon == polygon {
+                let run = runs[i];
+                let position = ring_position_of_edges(
+                    &self.row_edges[run.start as usize..run.end as usize],
+                    p,
+                );
+                if run.ring == 0 {
+                    exterior = position;
+                } else if position == RingPosition::Inside {
+                    in_hole = true;
+                }
+                i += 1;
+            }
+            match exterior {
+                RingPosition::OnBoundary => return true,
+                RingPosition::Inside if !in_hole => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn build_rows(&mut self, area: &ControlArea) {
+        let mut per_row: Vec<Vec<(u32, u32, [f64; 4])>> = vec![Vec::new(); self.rows];
+        for (pi, polygon) in area.polygons().iter().enumerate() {
+            for (ri, ring) in std::iter::once(&polygon.exterior)
+                .chain(&polygon.holes)
+                .enumerate()
+            {
+                for e in ring.windows(2) {
+                    let (y_lo, y_hi) = (
+                        e[0].lat_deg.min(e[1].lat_deg),
+                        e[0].lat_deg.max(e[1].lat_deg),
+                    );
+                    let r0 = ((y_lo - self.lat0_deg) * self.inv_cell_lat - 1e-6)
+                        .floor()
+                        .max(0.0) as usize;
+                    let r1 = ((y_hi - self.lat0_deg) * self.inv_cell_lat + 1e-6)
+                        .floor()
+                        .max(0.0) as usize;
+                    for row in per_row.iter_mut().take(r1 + 1).skip(r0) {
+                        row.push((
+                            pi as u32,
+                            ri as u32,
+                            [e[0].lon_deg, e[0].lat_deg, e[1].lon_deg, e[1].lat_deg],
+                        ));
+                    }
+                }
+            }
+        }
+        for entries in per_row {
+            let start = self.ring_runs.len() as u32;
+            // Entries arrive grouped by polygon and ring already (built in that order).
+            let mut k = 0;
+            while k < entries.len() {
+                let (polygon, ring) = (entries[k].0, entries[k].1);
+                let edge_start = self.row_edges.len() as u32;
+                while k < entries.len() && entries[k].0 == polygon && entries[k].1 == ring {
+                    self.row_edges.push(entries[k].2);
+                    k += 1;
+                }
+                self.ring_runs.push(RingRun {
+                    polygon,
+                    ring,
+                    start: edge_start,
+                    end: self.row_edges.len() as u32,
+                });
+            }
+            self.row_runs.push((start, self.ring_runs.len() as u32));
+        }
+    }
+
+    /// Decides a block of cells: settles it whole if bounds allow, else splits it.
+    fn settle(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]]) {
+        let lon_a = self.lon0_deg + block.col0 as f64 * self.cell_lon_deg;
+        let lon_b = self.lon0_deg + (block.col0 + block.cols) as f64 * self.cell_lon_deg;
+        let lat_a = self.lat0_deg + block.row0 as f64 * self.cell_lat_deg;
+        let lat_b = self.lat0_deg + (block.row0 + block.rows) as f64 * self.cell_lat_deg;
+        let center = LonLat::new((lon_a + lon_b) / 2.0, (lat_a + lat_b) / 2.0);
+        let c = UnitVector::from_lon_lat(center);
+        // The farthest point of a lon/lat rectangle from its centre is a corner.
+        let radius_rad = [
+            (lon_a, lat_a),
+            (lon_a, lat_b),
+            (lon_b, lat_a),
+            (lon_b, lat_b),
+        ]
+        .iter()
+        .map(|&(x, y)| central_angle_rad(c, UnitVector::from_lon_lat(LonLat::new(x, y))))
+        .fold(0.0f64, f64::max)
+            * (1.0 + 1e-9)
+            + SLACK_RAD;
+
+        // Arcs that can be nearest for some point of the block.
+        let angles: Vec<f64> = arcs
+            .iter()
+            .map(|&a| self.line.arc_angle_rad(a as usize, c))
+            .collect();
+        let center_rad = angles.iter().copied().fold(f64::INFINITY, f64::min);
+        let keep_rad = center_rad + 2.0 * radius_rad + SLACK_RAD;
+        let near_arcs: Vec<u32> = arcs
+            .iter()
+            .zip(&angles)
+            .filter(|&(_, &a)| a <= keep_rad)
+            .map(|(&i, _)| i)
+            .collect();
+        let lo_m = EARTH_RADIUS_M * (center_rad - radius_rad).max(0.0);
+        let hi_m = EARTH_RADIUS_M * (center_rad + radius_rad);
+        let band = self.settled_band(lo_m, hi_m);
+
+        // Edges that may cross the block.
+        let eps = 1e-9;
+        let near_edges: Vec<[f64; 4]> = edges
+            .iter()
+            .copied()
+            .filter(|e| segment_meets_rect(e, lon_a - eps, lat_a - eps, lon_b + eps, lat_b + eps))
+            .collect();
+        let side = if near_edges.is_empty() {
+            let row = ((center.lat_deg - self.lat0_deg) * self.inv_cell_lat) as usize;
+            if self.covers_in_row(row.min(self.rows - 1), center) {
+                SIDE_INSIDE
+            } else {
+                SIDE_OUTSIDE
+            }
+        } else {
+            SIDE_MIXED
+        };
+
+        let single = block.cols == 1 && block.rows == 1;
+        if (band.is_some() && side != SIDE_MIXED) || single {
+            let mut code = side;
+            match band {
+                Some(b) => code |= u32::from(b) << 2,
+                None => {
+                    let start = self.arc_arena.len() as u32;
+                    self.arc_arena.extend_from_slice(&near_arcs);
+                    code |= (BAND_MIXED << 2) | ((self.arc_lists.len() as u32) << 10);
+                    self.arc_lists.push((start, self.arc_arena.len() as u32));
+                }
+            }
+            for row in block.row0..block.row0 + block.rows {
+                let at = row * self.cols;
+                self.cells[at + block.col0..at + block.col0 + block.cols].fill(code);
+            }
+            return;
+        }
+        let (c_half, r_half) = (block.cols.div_ceil(2), block.rows.div_ceil(2));
+        for (dr, rows) in [(0, r_half), (r_half, block.rows - r_half)] {
+            for (dc, cols) in [(0, c_half), (c_half, block.cols - c_half)] {
+                if rows > 0 && cols > 0 {
+                    let child = Block {
+                        col0: block.col0 + dc,
+                        row0: block.row0 + dr,
+                        cols,
+                        rows,
+                    };
+                    self.settle(child, &near_arcs, &near_edges);
+                }
+            }
+        }
+    }
+
+    /// The band that holds every distance in [lo_m, hi_m] with a margin, if there is one.
+    fn settled_band(&self, lo_m: f64, hi_m: f64) -> Option<u8> {
+        let mut lower = f64::NEG_INFINITY;
+        for (i, &upper) in self.thresholds_m.iter().enumerate() {
+            if lo_m > lower + BAND_MARGIN_M && hi_m < upper - BAND_MARGIN_M {
+                return Some(i as u8);
+            }
+            lower = upper;
+        }
+        (lo_m > lower + BAND_MARGIN_M).then_some(self.thresholds_m.len() as u8)
+    }
+}
+
+/// Crossing-number position of `p` over a set of ring edges (any order): the arithmetic of
+/// the exact ring test, edge by edge.
+fn ring_position_of_edges(edges: &[[f64; 4]], p: LonLat) -> RingPosition {
+    let mut inside = false;
+    for e in edges {
+        match edge_position(e[0], e[1], e[2], e[3], p.lon_deg, p.lat_deg) {
+            Some(true) => inside = !inside,
+            Some(false) => {}
+            None => return RingPosition::OnBoundary,
+        }
+    }
+    if inside {
+        RingPosition::Inside
+    } else {
+        RingPosition::Outside
+    }
+}
+
+/// Whether the segment meets the closed rectangle (separating-axis test).
+fn segment_meets_rect(e: &[f64; 4], x0: f64, y0: f64, x1: f64, y1: f64) -> bool {
+    let [ax, ay, bx, by] = *e;
+    if ax.max(bx) < x0 || ax.min(bx) > x1 || ay.max(by) < y0 || ay.min(by) > y1 {
+        return false;
+    }
+    let side = |x: f64, y: f64| (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+    let s = [side(x0, y0), side(x0, y1), side(x1, y0), side(x1, y1)];
+    !(s.iter().all(|&v| v > 0.0) || s.iter().all(|&v| v < 0.0))
+}
+
+/// The lon/lat box holding the control area and every point within `max_threshold_m` of the
+/// line (with a margin), clamped to the globe.
+fn extent(line: &ContactLine, area: &ControlArea, max_threshold_m: f64) -> (f64, f64, f64, f64) {
+    let (mut lon_min, mut lon_max, mut lat_min, mut lat_max) =
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    let mut grow = |p: &LonLat| {
+        lon_min = lon_min.min(p.lon_deg);
+        lon_max = lon_max.max(p.lon_deg);
+        lat_min = lat_min.min(p.lat_deg);
+        lat_max = lat_max.max(p.lat_deg);
+    };
+    line.polylines().iter().flatten().for_each(&mut grow);
+    // Arcs bulge poleward of their endpoints' box; bound the bulge by the longest arc.
+    let longest_rad = (0..line.segment_count())
+        .map(|i| {
+            let (a, b) = line.arc_endpoints(i);
+            central_angle_rad(a, b)
+        })
+        .fold(0.0f64, f64::max);
+    let reach_rad = max_threshold_m / EARTH_RADIUS_M + longest_rad * longest_rad + 2e-4;
+    lat_min = (lat_min - reach_rad.to_degrees()).max(-90.0);
+    lat_max = (lat_max + reach_rad.to_degrees()).min(90.0);
+    let max_cos = lat_min.abs().max(lat_max.abs()).to_radians().cos();
+    let lon_reach_deg = if max_cos > reach_rad.sin() && reach_rad < 1.0 {
+        (reach_rad.sin() / max_cos).asin().to_degrees()
+    } else {
+        360.0
+    };
+    lon_min = (lon_min - lon_reach_deg).max(-180.0);
+    lon_max = (lon_max + lon_reach_deg).min(180.0);
+    if lon_reach_deg >= 360.0 {
+        lat_min = -90.0;
+        lat_max = 90.0;
+    }
+    area.polygons()
+        .iter()
+        .flat_map(|p| &p.exterior)
+        .for_each(|p| {
+            lon_min = lon_min.min(p.lon_deg);
+            lon_max = lon_max.max(p.lon_deg);
+            lat_min = lat_min.min(p.lat_deg);
+            lat_max = lat_max.max(p.lat_deg);
+        });
+    // A hair beyond, so the maxima fall inside the last cell.
+    (lon_min, lon_max + 1e-9, lat_min, lat_max + 1e-9)
+}

@@ -1,0 +1,101 @@
+//! Single-thread cost of the assessor on the sample agreement: `cargo bench -p truce --bench assess`.
+//!
+//! Points are a seeded mix like the benchmark's (60% near the line). Prints ns per point for
+//! the grid classifier, the grid's exact distance, and the exact reference, and checks that
+//! the grid agrees with the reference on every point it measures.
+
+use std::path::Path;
+use std::time::Instant;
+
+use truce_core::Assessor;
+use truce_geo::LonLat;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenario-2025-09");
+    let path = root.join("agreement.toml");
+    let bytes = std::fs::read(&path).expect("sample agreement");
+    let agreement = truce_formats::agreement::parse_agreement("agreement.toml", &bytes, |name| {
+        std::fs::read(root.join(name)).map_err(|e| e.to_string())
+    })
+    .expect("valid sample agreement");
+
+    let started = Instant::now();
+    let assessor = Assessor::new(&agreement);
+    println!(
+        "build: {:.3} s, {} heap bytes, cells {:?}",
+        started.elapsed().as_secs_f64(),
+        assessor.grid().heap_bytes(),
+        assessor.grid().cell_stats()
+    );
+
+    let vertices: Vec<LonLat> = agreement
+        .geometry
+        .contact_line
+        .polylines()
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let mut rng = SplitMix(42);
+    let n = 4_000_000;
+    let points: Vec<LonLat> = (0..n)
+        .map(|_| {
+            if rng.unit() < 0.6 {
+                let v = vertices[(rng.unit() * vertices.len() as f64) as usize % vertices.len()];
+                LonLat::new(
+                    v.lon_deg + (rng.unit() - 0.5) * 1.6,
+                    v.lat_deg + (rng.unit() - 0.5) * 1.1,
+                )
+            } else {
+                LonLat::new(22.0 + rng.unit() * 18.3, 44.3 + rng.unit() * 8.1)
+            }
+        })
+        .collect();
+
+    for round in 0..3 {
+        let started = Instant::now();
+        let mut inside = 0usize;
+        let mut bands = [0usize; 8];
+        for &p in &points {
+            let c = assessor.classify_raw(p);
+            inside += usize::from(c.inside);
+            bands[usize::from(c.band) & 7] += 1;
+        }
+        let ns = started.elapsed().as_nanos() as f64 / n as f64;
+        println!(
+            "round {round}: grid classify {ns:.1} ns/point ({:.1} M points/s on one core), inside {inside}, bands {:?}",
+            1e3 / ns,
+            &bands[..3]
+        );
+    }
+
+    let sample = &points[..20_000];
+    let started = Instant::now();
+    let exact: Vec<_> = sample.iter().map(|&p| agreement.assess_exact(p)).collect();
+    let exact_ns = started.elapsed().as_nanos() as f64 / sample.len() as f64;
+    let started = Instant::now();
+    let fast: Vec<_> = sample.iter().map(|&p| assessor.assess(p)).collect();
+    let fast_ns = started.elapsed().as_nanos() as f64 / sample.len() as f64;
+    let mismatches = sample
+        .iter()
+        .zip(exact.iter().zip(&fast))
+        .filter(|(p, (e, f))| e != f || assessor.classify(**p) != (e.side, e.zone))
+        .count();
+    println!(
+        "exact reference {exact_ns:.0} ns/point, grid exact distance {fast_ns:.0} ns/point, mismatches {mismatches}"
+    );
+    assert_eq!(mismatches, 0);
+}
+
+/// A tiny seeded generator, so the bench needs no dependency.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
