@@ -1,0 +1,241 @@
+//! Integration tests of truce-geo: the fast grid against the exact definitions, and the exact
+//! distance against an independent dense-sampling oracle, on real DeepState geometry.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use truce_geo::{
+    BandedGrid, ContactLine, ControlArea, EARTH_RADIUS_M, LonLat, Polygon, UnitVector,
+};
+
+struct Geometry {
+    line: ContactLine,
+    area: ControlArea,
+}
+
+fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn positions(v: &serde_json::Value) -> Vec<LonLat> {
+    v.as_array()
+        .expect("positions")
+        .iter()
+        .map(|p| LonLat::new(p[0].as_f64().expect("lon"), p[1].as_f64().expect("lat")))
+        .collect()
+}
+
+fn load(line_file: &str, control_file: &str) -> Geometry {
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(repo_path(f)).expect("geometry file"))
+            .expect("GeoJSON")
+    };
+    let lines = read(line_file)["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| positions(&f["geometry"]["coordinates"]))
+        .collect();
+    let mut polygons = Vec::new();
+    for f in read(control_file)["features"].as_array().expect("features") {
+        for p in f["geometry"]["coordinates"].as_array().expect("polygons") {
+            let rings: Vec<Vec<LonLat>> =
+                p.as_array().expect("rings").iter().map(positions).collect();
+            polygons.push(Polygon {
+                exterior: rings[0].clone(),
+                holes: rings[1..].to_vec(),
+            });
+        }
+    }
+    Geometry {
+        line: ContactLine::new(lines).expect("line"),
+        area: ControlArea::new(polygons).expect("area"),
+    }
+}
+
+fn scenario() -> Geometry {
+    load(
+        "../../data/scenario-2025-09/contact_line.geojson",
+        "../../data/scenario-2025-09/control.geojson",
+    )
+}
+
+fn march_2026() -> Geometry {
+    load(
+        "tests/data/contact_line_20260301.geojson",
+        "tests/data/deepstatemap_data_20260301.geojson",
+    )
+}
+
+const THRESHOLDS_M: [f64; 2] = [15_000.0, 50_000.0];
+
+/// The one check of the grid: the same side, band and distance as the exact definitions.
+fn check_grid_point(g: &Geometry, grid: &BandedGrid, p: LonLat) {
+    let exact_distance_m = g.line.distance_m(p);
+    let exact_band = THRESHOLDS_M
+        .iter()
+        .position(|&t| exact_distance_m <= t)
+        .unwrap_or(THRESHOLDS_M.len()) as u8;
+    let exact_inside = g.area.covers(p);
+    let c = grid.classify(p);
+    assert_eq!(
+        (c.inside, c.band),
+        (exact_inside, exact_band),
+        "classification of {p:?} (distance {exact_distance_m} m)"
+    );
+    assert_eq!(
+        grid.distance_m(p).to_bits(),
+        exact_distance_m.to_bits(),
+        "distance of {p:?}"
+    );
+    assert_eq!(grid.covers(p), exact_inside, "side of {p:?}");
+}
+
+/// A point at `angle_rad` from `a` towards azimuth `azimuth_rad`, on the sphere.
+fn offset(a: LonLat, azimuth_rad: f64, angle_rad: f64) -> LonLat {
+    let (lat1, lon1) = (a.lat_deg.to_radians(), a.lon_deg.to_radians());
+    let lat2 =
+        (lat1.sin() * angle_rad.cos() + lat1.cos() * angle_rad.sin() * azimuth_rad.cos()).asin();
+    let lon2 = lon1
+        + (azimuth_rad.sin() * angle_rad.sin() * lat1.cos())
+            .atan2(angle_rad.cos() - lat1.sin() * lat2.sin());
+    LonLat::new(lon2.to_degrees(), lat2.to_degrees())
+}
+
+#[test]
+fn grid_agrees_on_adversarial_points() {
+    for g in [scenario(), march_2026()] {
+        let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
+        let mut points = Vec::new();
+        // Every line vertex (distance 0) and points at the band edges around a sample of them.
+        for (i, v) in g.line.polylines().iter().flatten().enumerate() {
+            points.push(*v);
+            if i % 7 == 0 {
+                for &t in &THRESHOLDS_M {
+                    for delta_m in [-0.5, -0.001, 0.0, 0.001, 0.5] {
+                        for az in [0.3, 1.9, 3.5, 5.1] {
+                            points.push(offset(*v, az, (t + delta_m) / EARTH_RADIUS_M));
+                        }
+                    }
+                }
+            }
+        }
+        // Every control vertex, edge midpoints, and points a hair either side of edges.
+        for polygon in g.area.polygons() {
+            for ring in std::iter::once(&polygon.exterior).chain(&polygon.holes) {
+                for (k, e) in ring.windows(2).enumerate() {
+                    points.push(e[0]);
+                    if k % 3 == 0 {
+                        let mid = LonLat::new(
+                            (e[0].lon_deg + e[1].lon_deg) / 2.0,
+                            (e[0].lat_deg + e[1].lat_deg) / 2.0,
+                        );
+                        points.push(mid);
+                        points.push(LonLat::new(mid.lon_deg + 1e-9, mid.lat_deg));
+                        points.push(LonLat::new(mid.lon_deg - 1e-9, mid.lat_deg));
+                        points.push(LonLat::new(mid.lon_deg, mid.lat_deg + 1e-12));
+                    }
+                }
+            }
+        }
+        // Far away, at the poles, at the antimeridian.
+        points.extend([
+            LonLat::new(-180.0, 0.0),
+            LonLat::new(180.0, 90.0),
+            LonLat::new(0.0, -90.0),
+            LonLat::new(120.0, -45.0),
+        ]);
+        for p in points {
+            check_grid_point(&g, &grid, p);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn grid_agrees_on_random_points_near_the_line(lon in 29.0f64..41.0, lat in 44.0f64..52.5) {
+        let g = &*SCENARIO;
+        check_grid_point(&g.0, &g.1, LonLat::new(lon, lat));
+    }
+
+    #[test]
+    fn grid_agrees_on_random_points_anywhere(lon in -180.0f64..=180.0, lat in -90.0f64..=90.0) {
+        let g = &*SCENARIO;
+        check_grid_point(&g.0, &g.1, LonLat::new(lon, lat));
+    }
+
+    #[test]
+    fn distance_matches_dense_sampling(lon in 30.0f64..41.0, lat in 44.5f64..52.0) {
+        let g = &*SCENARIO;
+        let p = LonLat::new(lon, lat);
+        let exact_m = g.0.line.distance_m(p);
+        let (sampled_m, spacing_m) = sampled_distance_m(&g.0.line, p);
+        // Sampling can only overestimate, and by at most half the spacing of the samples.
+        prop_assert!(exact_m <= sampled_m + 1e-6, "exact {} > sampled {}", exact_m, sampled_m);
+        prop_assert!(sampled_m - exact_m <= spacing_m / 2.0 + 1e-6, "exact {} vs sampled {} (spacing {})", exact_m, sampled_m, spacing_m);
+    }
+}
+
+static SCENARIO: std::sync::LazyLock<(Geometry, BandedGrid)> = std::sync::LazyLock::new(|| {
+    let g = scenario();
+    let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
+    (g, grid)
+});
+
+/// The slow, independent oracle: the distance to points sampled along every arc by spherical
+/// interpolation (at most ~20 m apart), and the largest spacing used.
+fn sampled_distance_m(line: &ContactLine, p: LonLat) -> (f64, f64) {
+    let pv = UnitVector::from_lon_lat(p);
+    let mut best = f64::INFINITY;
+    let mut spacing = 0.0f64;
+    for polyline in line.polylines() {
+        for w in polyline.windows(2) {
+            let (a, b) = (
+                UnitVector::from_lon_lat(w[0]),
+                UnitVector::from_lon_lat(w[1]),
+            );
+            let omega = a.dot(b).clamp(-1.0, 1.0).acos();
+            let steps = ((omega * EARTH_RADIUS_M / 20.0).ceil() as usize).max(1);
+            spacing = spacing.max(omega * EARTH_RADIUS_M / steps as f64);
+            for k in 0..=steps {
+                let t = k as f64 / steps as f64;
+                let q = if omega < 1e-12 {
+                    a
+                } else {
+                    let (wa, wb) = (
+                        ((1.0 - t) * omega).sin() / omega.sin(),
+                        (t * omega).sin() / omega.sin(),
+                    );
+                    UnitVector([
+                        wa * a.0[0] + wb * b.0[0],
+                        wa * a.0[1] + wb * b.0[1],
+                        wa * a.0[2] + wb * b.0[2],
+                    ])
+                };
+                // Chord length → angle: robust and independent of the atan2 formula under test.
+                let d = ((pv.0[0] - q.0[0]).powi(2)
+                    + (pv.0[1] - q.0[1]).powi(2)
+                    + (pv.0[2] - q.0[2]).powi(2))
+                .sqrt();
+                best = best.min(2.0 * (d / 2.0).asin());
+            }
+        }
+    }
+    (EARTH_RADIUS_M * best, spacing)
+}
+
+#[test]
+fn real_line_statistics_match_the_scenario_readme() {
+    // README: 11 pieces, 1151 vertices, 1140 segments, 1203.9 km (great-circle).
+    let g = scenario();
+    assert_eq!(g.line.polylines().len(), 11);
+    assert_eq!(g.line.polylines().iter().map(Vec::len).sum::<usize>(), 1151);
+    assert_eq!(g.line.segment_count(), 1140);
+    assert!(
+        (g.line.length_m() / 1000.0 - 1203.9).abs() < 0.05,
+        "{}",
+        g.line.length_m()
+    );
+}
