@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
-use truce_core::{Agreement, AgreementGeometry, EquipmentClass, FusionParams, Party, PartySide, Zone};
+use truce_core::{
+    Agreement, AgreementGeometry, EquipmentClass, FusionParams, Party, PartySide, Zone,
+};
 use truce_geo::{ContactLine, ControlArea, LonLat, Polygon};
 
 use crate::Diagnostic;
@@ -86,7 +88,11 @@ pub fn parse_agreement(
     mut load: impl FnMut(&str) -> Result<Vec<u8>, String>,
 ) -> Result<Agreement, Diagnostic> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        Diagnostic::line(file, line_of(bytes, e.valid_up_to()), "the agreement file is not UTF-8")
+        Diagnostic::line(
+            file,
+            line_of(bytes, e.valid_up_to()),
+            "the agreement file is not UTF-8",
+        )
     })?;
     let raw: RawAgreement = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(bytes, s.start)).unwrap_or(1);
@@ -99,13 +105,18 @@ pub fn parse_agreement(
     if raw.id.get_ref().trim().is_empty() {
         return Err(at(raw.id.span(), "id", "must not be empty".into()));
     }
-    let effective_at = timestamp(&raw.effective_at).map_err(|r| at(raw.effective_at.span(), "effective_at", r))?;
+    let effective_at =
+        timestamp(&raw.effective_at).map_err(|r| at(raw.effective_at.span(), "effective_at", r))?;
     let expires_at = match &raw.expires_at {
         None => None,
         Some(v) => {
             let t = timestamp(v).map_err(|r| at(v.span(), "expires_at", r))?;
             if t <= effective_at {
-                return Err(at(v.span(), "expires_at", "must be later than effective_at".into()));
+                return Err(at(
+                    v.span(),
+                    "expires_at",
+                    "must be later than effective_at".into(),
+                ));
             }
             Some(t)
         }
@@ -116,22 +127,37 @@ pub fn parse_agreement(
 
     let link_distance_m = raw.fusion.link_distance_m.get_ref().as_f64();
     if !(link_distance_m.is_finite() && link_distance_m >= 0.0) {
-        return Err(at(raw.fusion.link_distance_m.span(), "fusion.link_distance_m", "must be a finite number ≥ 0".into()));
+        return Err(at(
+            raw.fusion.link_distance_m.span(),
+            "fusion.link_distance_m",
+            "must be a finite number ≥ 0".into(),
+        ));
     }
     let link_time_s = *raw.fusion.link_time_s.get_ref();
     if link_time_s < 0 {
-        return Err(at(raw.fusion.link_time_s.span(), "fusion.link_time_s", "must be ≥ 0".into()));
+        return Err(at(
+            raw.fusion.link_time_s.span(),
+            "fusion.link_time_s",
+            "must be ≥ 0".into(),
+        ));
     }
 
     let mut hasher = Sha256::new();
     hash_part(&mut hasher, "agreement", bytes);
-    let mut load_geometry = |key: &str, name: &Spanned<String>| -> Result<(String, Vec<u8>), Diagnostic> {
-        let content = load(name.get_ref())
-            .map_err(|reason| at(name.span(), key, format!("cannot read `{}`: {reason}", name.get_ref())))?;
-        hash_part(&mut hasher, name.get_ref(), &content);
-        Ok((name.get_ref().clone(), content))
-    };
-    let (line_file, line_bytes) = load_geometry("geometry.contact_line", &raw.geometry.contact_line)?;
+    let mut load_geometry =
+        |key: &str, name: &Spanned<String>| -> Result<(String, Vec<u8>), Diagnostic> {
+            let content = load(name.get_ref()).map_err(|reason| {
+                at(
+                    name.span(),
+                    key,
+                    format!("cannot read `{}`: {reason}", name.get_ref()),
+                )
+            })?;
+            hash_part(&mut hasher, name.get_ref(), &content);
+            Ok((name.get_ref().clone(), content))
+        };
+    let (line_file, line_bytes) =
+        load_geometry("geometry.contact_line", &raw.geometry.contact_line)?;
     let (control_file, control_bytes) = load_geometry("geometry.control", &raw.geometry.control)?;
     let contact_line = parse_contact_line(&line_file, &line_bytes)?;
     let control = parse_control_area(&control_file, &control_bytes)?;
@@ -143,8 +169,14 @@ pub fn parse_agreement(
         expires_at,
         parties,
         zones,
-        fusion: FusionParams { link_distance_m, link_time_s },
-        geometry: AgreementGeometry { contact_line, control },
+        fusion: FusionParams {
+            link_distance_m,
+            link_time_s,
+        },
+        geometry: AgreementGeometry {
+            contact_line,
+            control,
+        },
         version: hex::encode(hasher.finalize()),
     })
 }
@@ -154,7 +186,14 @@ fn parse_parties(
     at: &impl Fn(std::ops::Range<usize>, &str, String) -> Diagnostic,
 ) -> Result<Vec<Party>, Diagnostic> {
     if raw.get_ref().len() != 2 {
-        return Err(at(raw.span(), "party", format!("exactly two parties are needed, found {}", raw.get_ref().len())));
+        return Err(at(
+            raw.span(),
+            "party",
+            format!(
+                "exactly two parties are needed, found {}",
+                raw.get_ref().len()
+            ),
+        ));
     }
     let mut parties: Vec<Party> = Vec::with_capacity(2);
     for p in raw.get_ref() {
@@ -163,19 +202,38 @@ fn parse_parties(
             "inside" => PartySide::Inside,
             "outside" => PartySide::Outside,
             other => {
-                return Err(at(p.side.span(), "party.side", format!("`{other}` is not a side: expected `inside` or `outside`")));
+                return Err(at(
+                    p.side.span(),
+                    "party.side",
+                    format!("`{other}` is not a side: expected `inside` or `outside`"),
+                ));
             }
         };
         if p.id.get_ref().trim().is_empty() {
             return Err(at(p.id.span(), "party.id", "must not be empty".into()));
         }
         if parties.iter().any(|q| q.id == *p.id.get_ref()) {
-            return Err(at(p.id.span(), "party.id", format!("party `{}` is listed twice", p.id.get_ref())));
+            return Err(at(
+                p.id.span(),
+                "party.id",
+                format!("party `{}` is listed twice", p.id.get_ref()),
+            ));
         }
         if parties.iter().any(|q| q.side == side) {
-            return Err(at(p.side.span(), "party.side", format!("both parties hold side `{}`: one must be inside, the other outside", p.side.get_ref())));
+            return Err(at(
+                p.side.span(),
+                "party.side",
+                format!(
+                    "both parties hold side `{}`: one must be inside, the other outside",
+                    p.side.get_ref()
+                ),
+            ));
         }
-        parties.push(Party { id: p.id.get_ref().clone(), name: p.name.clone(), side });
+        parties.push(Party {
+            id: p.id.get_ref().clone(),
+            name: p.name.clone(),
+            side,
+        });
     }
     Ok(parties)
 }
@@ -192,33 +250,67 @@ fn parse_zones(
         let z = z.get_ref();
         let id = z.id.get_ref();
         if id.trim().is_empty() || id == "outside" || id == "incidents" {
-            return Err(at(z.id.span(), "zone.id", format!("`{id}` cannot be a zone id (empty, `outside` and `incidents` are reserved)")));
+            return Err(at(
+                z.id.span(),
+                "zone.id",
+                format!(
+                    "`{id}` cannot be a zone id (empty, `outside` and `incidents` are reserved)"
+                ),
+            ));
         }
         if zones.iter().any(|q| q.id == *id) {
-            return Err(at(z.id.span(), "zone.id", format!("zone `{id}` is listed twice")));
+            return Err(at(
+                z.id.span(),
+                "zone.id",
+                format!("zone `{id}` is listed twice"),
+            ));
         }
         let [lower, upper] = z.band_m.get_ref().map(Number::as_f64);
-        let band = |reason: String| at(z.band_m.span(), "zone.band_m", format!("zone `{id}`: {reason}"));
+        let band = |reason: String| {
+            at(
+                z.band_m.span(),
+                "zone.band_m",
+                format!("zone `{id}`: {reason}"),
+            )
+        };
         if !(lower.is_finite() && upper.is_finite()) {
             return Err(band("bounds must be finite numbers of metres".into()));
         }
         if upper <= lower {
-            return Err(band(format!("band [{lower}, {upper}] is empty: the upper bound must exceed the lower")));
+            return Err(band(format!(
+                "band [{lower}, {upper}] is empty: the upper bound must exceed the lower"
+            )));
         }
         match zones.last() {
-            None if lower != 0.0 => return Err(band(format!("the first band must start at 0, not {lower}"))),
+            None if lower != 0.0 => {
+                return Err(band(format!("the first band must start at 0, not {lower}")));
+            }
             Some(prev) if lower < prev.upper_m => {
-                return Err(band(format!("band [{lower}, {upper}] overlaps zone `{}` [{}, {}]", prev.id, prev.lower_m, prev.upper_m)));
+                return Err(band(format!(
+                    "band [{lower}, {upper}] overlaps zone `{}` [{}, {}]",
+                    prev.id, prev.lower_m, prev.upper_m
+                )));
             }
             Some(prev) if lower > prev.upper_m => {
-                return Err(band(format!("band [{lower}, {upper}] leaves a gap after zone `{}`, which ends at {}", prev.id, prev.upper_m)));
+                return Err(band(format!(
+                    "band [{lower}, {upper}] leaves a gap after zone `{}`, which ends at {}",
+                    prev.id, prev.upper_m
+                )));
             }
             _ => {}
         }
         for item in &z.prohibit {
             let name = item.get_ref();
-            if EquipmentClass::from_wire(name).is_none() && !ACTIVITY_GROUPS.contains(&name.as_str()) {
-                return Err(at(item.span(), "zone.prohibit", format!("`{name}` is neither an equipment class nor an activity group (fire, heavy_weapons, armour, presence)")));
+            if EquipmentClass::from_wire(name).is_none()
+                && !ACTIVITY_GROUPS.contains(&name.as_str())
+            {
+                return Err(at(
+                    item.span(),
+                    "zone.prohibit",
+                    format!(
+                        "`{name}` is neither an equipment class nor an activity group (fire, heavy_weapons, armour, presence)"
+                    ),
+                ));
             }
         }
         zones.push(Zone {
@@ -235,7 +327,12 @@ fn timestamp(value: &Spanned<toml::Value>) -> Result<DateTime<Utc>, String> {
     let text = match value.get_ref() {
         toml::Value::String(s) => s.clone(),
         toml::Value::Datetime(d) => d.to_string(),
-        other => return Err(format!("expected an RFC 3339 timestamp, found a {}", other.type_str())),
+        other => {
+            return Err(format!(
+                "expected an RFC 3339 timestamp, found a {}",
+                other.type_str()
+            ));
+        }
     };
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
@@ -251,7 +348,10 @@ fn hash_part(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
 
 /// 1-based line of a byte offset.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
-    1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+    1 + bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// Parses the contact line: LineString / MultiLineString geometries, bare or in Features or a
@@ -264,12 +364,20 @@ pub fn parse_contact_line(file: &str, bytes: &[u8]) -> Result<ContactLine, Diagn
             Ok(())
         }
         "MultiLineString" => {
-            for (i, line) in array(file, &format!("{path}.coordinates"), coords)?.iter().enumerate() {
+            for (i, line) in array(file, &format!("{path}.coordinates"), coords)?
+                .iter()
+                .enumerate()
+            {
                 lines.push(positions(file, &format!("{path}.coordinates[{i}]"), line)?);
             }
             Ok(())
         }
-        other => Err(Diagnostic { file: file.into(), line: None, field: Some(format!("{path}.type")), reason: format!("a contact line must be LineString or MultiLineString, not {other}") }),
+        other => Err(Diagnostic {
+            file: file.into(),
+            line: None,
+            field: Some(format!("{path}.type")),
+            reason: format!("a contact line must be LineString or MultiLineString, not {other}"),
+        }),
     })?;
     ContactLine::new(lines).map_err(|e| Diagnostic::file(file, e.to_string()))
 }
@@ -286,26 +394,49 @@ pub fn parse_control_area(file: &str, bytes: &[u8]) -> Result<ControlArea, Diagn
                 let ring_path = format!("{path}[{i}]");
                 let ring = positions(file, &ring_path, ring)?;
                 if ring.len() < 4 || ring.first() != ring.last() {
-                    return Err(Diagnostic { file: file.into(), line: None, field: Some(ring_path), reason: "a polygon ring needs at least 4 positions and must end where it starts".into() });
+                    return Err(Diagnostic {
+                        file: file.into(),
+                        line: None,
+                        field: Some(ring_path),
+                        reason:
+                            "a polygon ring needs at least 4 positions and must end where it starts"
+                                .into(),
+                    });
                 }
                 parsed.push(ring);
             }
             let mut rings = parsed.into_iter();
             let Some(exterior) = rings.next() else {
-                return Err(Diagnostic { file: file.into(), line: None, field: Some(path.into()), reason: "a polygon needs an exterior ring".into() });
+                return Err(Diagnostic {
+                    file: file.into(),
+                    line: None,
+                    field: Some(path.into()),
+                    reason: "a polygon needs an exterior ring".into(),
+                });
             };
-            polygons.push(Polygon { exterior, holes: rings.collect() });
+            polygons.push(Polygon {
+                exterior,
+                holes: rings.collect(),
+            });
             Ok(())
         };
         match kind {
             "Polygon" => polygon(&format!("{path}.coordinates"), coords),
             "MultiPolygon" => {
-                for (i, p) in array(file, &format!("{path}.coordinates"), coords)?.iter().enumerate() {
+                for (i, p) in array(file, &format!("{path}.coordinates"), coords)?
+                    .iter()
+                    .enumerate()
+                {
                     polygon(&format!("{path}.coordinates[{i}]"), p)?;
                 }
                 Ok(())
             }
-            other => Err(Diagnostic { file: file.into(), line: None, field: Some(format!("{path}.type")), reason: format!("a control area must be Polygon or MultiPolygon, not {other}") }),
+            other => Err(Diagnostic {
+                file: file.into(),
+                line: None,
+                field: Some(format!("{path}.type")),
+                reason: format!("a control area must be Polygon or MultiPolygon, not {other}"),
+            }),
         }
     })?;
     ControlArea::new(polygons).map_err(|e| Diagnostic::file(file, e.to_string()))
@@ -314,7 +445,11 @@ pub fn parse_control_area(file: &str, bytes: &[u8]) -> Result<ControlArea, Diagn
 type GeometryVisitor<'a> = dyn FnMut(&str, &str, &Value) -> Result<(), Diagnostic> + 'a;
 
 /// Calls `visit(path, type, coordinates)` for every geometry of a GeoJSON document.
-fn for_each_geometry(file: &str, bytes: &[u8], visit: &mut GeometryVisitor<'_>) -> Result<(), Diagnostic> {
+fn for_each_geometry(
+    file: &str,
+    bytes: &[u8],
+    visit: &mut GeometryVisitor<'_>,
+) -> Result<(), Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| Diagnostic {
         file: file.into(),
@@ -326,30 +461,58 @@ fn for_each_geometry(file: &str, bytes: &[u8], visit: &mut GeometryVisitor<'_>) 
     visit_object(file, "$", &doc, visit)
 }
 
-fn visit_object(file: &str, path: &str, v: &Value, visit: &mut GeometryVisitor<'_>) -> Result<(), Diagnostic> {
-    let err = |field: String, reason: String| Diagnostic { file: file.into(), line: None, field: Some(field), reason };
-    let kind = v.get("type").and_then(Value::as_str).ok_or_else(|| err(format!("{path}.type"), "missing GeoJSON `type`".into()))?;
+fn visit_object(
+    file: &str,
+    path: &str,
+    v: &Value,
+    visit: &mut GeometryVisitor<'_>,
+) -> Result<(), Diagnostic> {
+    let err = |field: String, reason: String| Diagnostic {
+        file: file.into(),
+        line: None,
+        field: Some(field),
+        reason,
+    };
+    let kind = v
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err(format!("{path}.type"), "missing GeoJSON `type`".into()))?;
     match kind {
         "FeatureCollection" => {
-            let features = v.get("features").ok_or_else(|| err(format!("{path}.features"), "missing".into()))?;
-            for (i, f) in array(file, &format!("{path}.features"), features)?.iter().enumerate() {
+            let features = v
+                .get("features")
+                .ok_or_else(|| err(format!("{path}.features"), "missing".into()))?;
+            for (i, f) in array(file, &format!("{path}.features"), features)?
+                .iter()
+                .enumerate()
+            {
                 visit_object(file, &format!("{path}.features[{i}]"), f, visit)?;
             }
             Ok(())
         }
         "Feature" => match v.get("geometry") {
-            Some(Value::Null) | None => Err(err(format!("{path}.geometry"), "a feature without geometry".into())),
+            Some(Value::Null) | None => Err(err(
+                format!("{path}.geometry"),
+                "a feature without geometry".into(),
+            )),
             Some(g) => visit_object(file, &format!("{path}.geometry"), g, visit),
         },
         "GeometryCollection" => {
-            let geometries = v.get("geometries").ok_or_else(|| err(format!("{path}.geometries"), "missing".into()))?;
-            for (i, g) in array(file, &format!("{path}.geometries"), geometries)?.iter().enumerate() {
+            let geometries = v
+                .get("geometries")
+                .ok_or_else(|| err(format!("{path}.geometries"), "missing".into()))?;
+            for (i, g) in array(file, &format!("{path}.geometries"), geometries)?
+                .iter()
+                .enumerate()
+            {
                 visit_object(file, &format!("{path}.geometries[{i}]"), g, visit)?;
             }
             Ok(())
         }
         geometry => {
-            let coords = v.get("coordinates").ok_or_else(|| err(format!("{path}.coordinates"), "missing".into()))?;
+            let coords = v
+                .get("coordinates")
+                .ok_or_else(|| err(format!("{path}.coordinates"), "missing".into()))?;
             visit(path, geometry, coords)
         }
     }
@@ -357,28 +520,66 @@ fn visit_object(file: &str, path: &str, v: &Value, visit: &mut GeometryVisitor<'
 
 /// RFC 7946 has no `crs`; a legacy one is accepted only when it names CRS84 / WGS 84 lon/lat.
 fn check_crs(file: &str, doc: &Value) -> Result<(), Diagnostic> {
-    let Some(crs) = doc.get("crs") else { return Ok(()) };
-    let name = crs.get("properties").and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or("");
-    let accepted = ["urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "CRS84", "OGC:CRS84", "WGS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"];
+    let Some(crs) = doc.get("crs") else {
+        return Ok(());
+    };
+    let name = crs
+        .get("properties")
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let accepted = [
+        "urn:ogc:def:crs:OGC:1.3:CRS84",
+        "urn:ogc:def:crs:OGC::CRS84",
+        "CRS84",
+        "OGC:CRS84",
+        "WGS84",
+        "EPSG:4326",
+        "urn:ogc:def:crs:EPSG::4326",
+    ];
     if crs.is_null() || accepted.contains(&name) {
         Ok(())
     } else {
-        Err(Diagnostic { file: file.into(), line: None, field: Some("crs".into()), reason: format!("coordinates must be CRS84 (lon, lat in degrees); this file declares `{name}`") })
+        Err(Diagnostic {
+            file: file.into(),
+            line: None,
+            field: Some("crs".into()),
+            reason: format!(
+                "coordinates must be CRS84 (lon, lat in degrees); this file declares `{name}`"
+            ),
+        })
     }
 }
 
 fn array<'v>(file: &str, path: &str, v: &'v Value) -> Result<&'v Vec<Value>, Diagnostic> {
-    v.as_array().ok_or_else(|| Diagnostic { file: file.into(), line: None, field: Some(path.into()), reason: "expected an array".into() })
+    v.as_array().ok_or_else(|| Diagnostic {
+        file: file.into(),
+        line: None,
+        field: Some(path.into()),
+        reason: "expected an array".into(),
+    })
 }
 
 fn positions(file: &str, path: &str, v: &Value) -> Result<Vec<LonLat>, Diagnostic> {
     let mut out = Vec::new();
     for (i, position) in array(file, path, v)?.iter().enumerate() {
-        let pair = position.as_array().map(|a| (a.first().and_then(Value::as_f64), a.get(1).and_then(Value::as_f64)));
+        let pair = position.as_array().map(|a| {
+            (
+                a.first().and_then(Value::as_f64),
+                a.get(1).and_then(Value::as_f64),
+            )
+        });
         match pair {
-            Some((Some(lon), Some(lat))) if LonLat::new(lon, lat).is_valid() => out.push(LonLat::new(lon, lat)),
+            Some((Some(lon), Some(lat))) if LonLat::new(lon, lat).is_valid() => {
+                out.push(LonLat::new(lon, lat))
+            }
             _ => {
-                return Err(Diagnostic { file: file.into(), line: None, field: Some(format!("{path}[{i}]")), reason: format!("`{position}` is not a position [lon, lat] in degrees") });
+                return Err(Diagnostic {
+                    file: file.into(),
+                    line: None,
+                    field: Some(format!("{path}[{i}]")),
+                    reason: format!("`{position}` is not a position [lon, lat] in degrees"),
+                });
             }
         }
     }

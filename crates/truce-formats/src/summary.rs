@@ -29,8 +29,11 @@ pub fn summary_json(agreement: &Agreement, summary: &ReplaySummary, incidents: I
         }
         Value::Object(by_party)
     };
-    let by_day: Map<String, Value> =
-        summary.by_day.iter().map(|(day, counts)| (day.format("%Y-%m-%d").to_string(), parties(counts))).collect();
+    let by_day: Map<String, Value> = summary
+        .by_day
+        .iter()
+        .map(|(day, counts)| (day.format("%Y-%m-%d").to_string(), parties(counts)))
+        .collect();
     let mut doc = json!({
         "agreement": agreement.id,
         "agreement_version": agreement.version,
