@@ -336,7 +336,9 @@ fn timestamp(value: &Spanned<toml::Value>) -> Result<DateTime<Utc>, String> {
     };
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp with offset ({e})"))
+        .map_err(|_| {
+            format!("`{text}` is not an RFC 3339 timestamp with offset (e.g. 2025-09-01T00:00:00Z)")
+        })
 }
 
 fn hash_part(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
@@ -584,4 +586,189 @@ fn positions(file: &str, path: &str, v: &Value) -> Result<Vec<LonLat>, Diagnosti
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"piece": 0},
+        "geometry": {"type": "LineString", "coordinates": [[30.0, 48.0], [31.0, 48.5]]}}]}"#;
+    const CONTROL: &str = r#"{"type": "FeatureCollection", "name": "x",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon",
+        "coordinates": [[[[30.0, 48.0], [31.0, 48.0], [31.0, 49.0], [30.0, 48.0]]]]}}]}"#;
+
+    const AGREEMENT: &str = r#"id = "test"
+title = "A test agreement"
+effective_at = "2025-09-01T00:00:00Z"
+
+[[party]]
+id = "UA"
+name = "Ukraine"
+side = "outside"
+
+[[party]]
+id = "RU"
+name = "Russian Federation"
+side = "inside"
+
+[geometry]
+contact_line = "line.geojson"
+control = "control.geojson"
+
+[[zone]]
+id = "disengagement"
+band_m = [0, 15000]
+prohibit = ["fire", "heavy_weapons", "armour"]
+
+[[zone]]
+id = "heavy_weapons_withdrawal"
+band_m = [15000, 50000]
+prohibit = ["artillery_ge_100mm", "tank"]
+
+[fusion]
+link_distance_m = 1000
+link_time_s = 10800
+"#;
+
+    /// The one caller of the parser in these tests: the agreement text and its geometry.
+    fn parse(agreement: &str, line: &str, control: &str) -> Result<Agreement, String> {
+        parse_agreement("agreement.toml", agreement.as_bytes(), |name| match name {
+            "line.geojson" => Ok(line.as_bytes().to_vec()),
+            "control.geojson" => Ok(control.as_bytes().to_vec()),
+            other => Err(format!("no such file: {other}")),
+        })
+        .map_err(|d| d.to_string())
+    }
+
+    fn check_error(agreement: &str, expected: &str) {
+        assert_eq!(
+            parse(agreement, LINE, CONTROL).err().as_deref(),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn the_sample_shape_parses() {
+        let a = parse(AGREEMENT, LINE, CONTROL).expect("valid");
+        assert_eq!(a.id, "test");
+        assert_eq!(
+            a.parties
+                .iter()
+                .map(|p| (p.id.as_str(), p.side))
+                .collect::<Vec<_>>(),
+            vec![("UA", PartySide::Outside), ("RU", PartySide::Inside)]
+        );
+        assert_eq!(
+            a.zones
+                .iter()
+                .map(|z| (z.lower_m, z.upper_m))
+                .collect::<Vec<_>>(),
+            vec![(0.0, 15000.0), (15000.0, 50000.0)]
+        );
+        assert_eq!(
+            a.fusion,
+            FusionParams {
+                link_distance_m: 1000.0,
+                link_time_s: 10800
+            }
+        );
+        assert_eq!(a.version.len(), 64);
+        // The version covers the geometry: another line gives another version.
+        let other = parse(
+            AGREEMENT,
+            &LINE.replace("31.0, 48.5", "31.0, 48.6"),
+            CONTROL,
+        )
+        .expect("valid");
+        assert_ne!(a.version, other.version);
+    }
+
+    #[test]
+    fn overlapping_bands_are_rejected() {
+        check_error(
+            &AGREEMENT.replace("band_m = [15000, 50000]", "band_m = [10000, 50000]"),
+            "agreement.toml:26: field `zone.band_m`: zone `heavy_weapons_withdrawal`: band [10000, 50000] overlaps zone `disengagement` [0, 15000]",
+        );
+    }
+
+    #[test]
+    fn gaps_empty_bands_and_a_first_band_off_zero_are_rejected() {
+        check_error(
+            &AGREEMENT.replace("band_m = [15000, 50000]", "band_m = [20000, 50000]"),
+            "agreement.toml:26: field `zone.band_m`: zone `heavy_weapons_withdrawal`: band [20000, 50000] leaves a gap after zone `disengagement`, which ends at 15000",
+        );
+        check_error(
+            &AGREEMENT.replace("band_m = [15000, 50000]", "band_m = [15000, 15000]"),
+            "agreement.toml:26: field `zone.band_m`: zone `heavy_weapons_withdrawal`: band [15000, 15000] is empty: the upper bound must exceed the lower",
+        );
+        check_error(
+            &AGREEMENT.replace("band_m = [0, 15000]", "band_m = [100, 15000]"),
+            "agreement.toml:21: field `zone.band_m`: zone `disengagement`: the first band must start at 0, not 100",
+        );
+    }
+
+    #[test]
+    fn unknown_keys_bad_sides_and_bad_times_are_rejected() {
+        let unknown = parse(&AGREEMENT.replace("title =", "titel ="), LINE, CONTROL)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            unknown.starts_with("agreement.toml:2: unknown field `titel`"),
+            "{unknown}"
+        );
+        check_error(
+            &AGREEMENT.replace("side = \"inside\"", "side = \"north\""),
+            "agreement.toml:13: field `party.side`: `north` is not a side: expected `inside` or `outside`",
+        );
+        check_error(
+            &AGREEMENT.replace("2025-09-01T00:00:00Z", "2025-09-01 00:00"),
+            "agreement.toml:3: field `effective_at`: `2025-09-01 00:00` is not an RFC 3339 timestamp with offset (e.g. 2025-09-01T00:00:00Z)",
+        );
+        check_error(
+            &AGREEMENT.replace("\"tank\"", "\"tanks\""),
+            "agreement.toml:27: field `zone.prohibit`: `tanks` is neither an equipment class nor an activity group (fire, heavy_weapons, armour, presence)",
+        );
+    }
+
+    #[test]
+    fn a_geometry_file_that_does_not_parse_is_rejected() {
+        let broken = parse(
+            AGREEMENT,
+            "{\"type\": \"FeatureCollection\",\n \"features\": [",
+            CONTROL,
+        )
+        .err();
+        assert_eq!(
+            broken.as_deref(),
+            Some("line.geojson:2: not valid GeoJSON: EOF while parsing a list at line 2 column 14")
+        );
+        let wrong_type = parse(AGREEMENT, LINE, LINE).err();
+        assert_eq!(
+            wrong_type.as_deref(),
+            Some(
+                "control.geojson: field `$.features[0].geometry.type`: a control area must be Polygon or MultiPolygon, not LineString"
+            )
+        );
+        let other_crs = CONTROL.replace("urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:3857");
+        assert_eq!(
+            parse(AGREEMENT, LINE, &other_crs).err().as_deref(),
+            Some(
+                "control.geojson: field `crs`: coordinates must be CRS84 (lon, lat in degrees); this file declares `EPSG:3857`"
+            )
+        );
+        let missing = parse(
+            &AGREEMENT.replace("line.geojson", "nowhere.geojson"),
+            LINE,
+            CONTROL,
+        )
+        .err();
+        assert_eq!(
+            missing.as_deref(),
+            Some(
+                "agreement.toml:16: field `geometry.contact_line`: cannot read `nowhere.geojson`: no such file: nowhere.geojson"
+            )
+        );
+    }
 }
