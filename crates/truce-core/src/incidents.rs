@@ -123,3 +123,122 @@ impl DisjointSets {
         self.size[a] += self.size[b];
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PARAMS: FusionParams = FusionParams {
+        link_distance_m: 1000.0,
+        link_time_s: 10_800,
+    };
+
+    /// The obvious definition: every pair compared, components by flooding.
+    fn brute_force(points: &[LinkPoint], params: FusionParams) -> Vec<Vec<usize>> {
+        let n = points.len();
+        let linked = |i: usize, j: usize| {
+            (points[i].observed_at_s - points[j].observed_at_s).abs() <= params.link_time_s
+                && truce_geo::great_circle_distance_m(points[i].position, points[j].position)
+                    <= params.link_distance_m
+        };
+        let mut component = vec![usize::MAX; n];
+        let mut groups = Vec::new();
+        for start in 0..n {
+            if component[start] != usize::MAX {
+                continue;
+            }
+            let mut members = vec![start];
+            component[start] = groups.len();
+            let mut k = 0;
+            while k < members.len() {
+                let i = members[k];
+                for j in 0..n {
+                    if component[j] == usize::MAX && linked(i, j) {
+                        component[j] = groups.len();
+                        members.push(j);
+                    }
+                }
+                k += 1;
+            }
+            members.sort_unstable();
+            groups.push(members);
+        }
+        groups.sort();
+        groups
+    }
+
+    fn points_strategy() -> impl Strategy<Value = Vec<LinkPoint>> {
+        // Clustered points so that links, chains and near misses all occur.
+        prop::collection::vec((0i64..40_000, 0.0f64..0.05, 0.0f64..0.05), 0..60).prop_map(|raw| {
+            raw.into_iter()
+                .map(|(t, dx, dy)| LinkPoint {
+                    observed_at_s: t,
+                    position: LonLat::new(37.0 + dx, 48.0 + dy),
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn components_equal_the_brute_force_definition(points in points_strategy()) {
+            let mut ours: Vec<Vec<usize>> = link_incidents(&points, PARAMS).into_iter().map(|i| i.members).collect();
+            ours.sort();
+            prop_assert_eq!(ours, brute_force(&points, PARAMS));
+        }
+
+        #[test]
+        fn the_partition_does_not_depend_on_input_order(points in points_strategy(), seed in any::<u64>()) {
+            let mut order: Vec<usize> = (0..points.len()).collect();
+            // A seeded shuffle.
+            let mut s = seed | 1;
+            for i in (1..order.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                order.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let shuffled: Vec<LinkPoint> = order.iter().map(|&i| points[i]).collect();
+            let as_sets = |incidents: Vec<Incident>, map: &dyn Fn(usize) -> usize| {
+                let mut sets: Vec<Vec<usize>> = incidents.into_iter().map(|i| { let mut m: Vec<usize> = i.members.into_iter().map(map).collect(); m.sort_unstable(); m }).collect();
+                sets.sort();
+                sets
+            };
+            let a = as_sets(link_incidents(&points, PARAMS), &|i| i);
+            let b = as_sets(link_incidents(&shuffled, PARAMS), &|i| order[i]);
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn bounds_are_inclusive_and_linkage_is_transitive() {
+        let at = |t: i64, lon: f64| LinkPoint {
+            observed_at_s: t,
+            position: LonLat::new(lon, 48.0),
+        };
+        // Points on a meridian, where metres convert to degrees exactly.
+        let north = |t: i64, metres: f64| LinkPoint {
+            observed_at_s: t,
+            position: LonLat::new(
+                37.0,
+                48.0 + (metres / truce_geo::EARTH_RADIUS_M).to_degrees(),
+            ),
+        };
+        let chain = [
+            north(0, 0.0),
+            north(10_800, 999.0),
+            north(21_600, 1998.0),
+            at(40_000, 37.0),
+        ];
+        let incidents = link_incidents(&chain, PARAMS);
+        assert_eq!(
+            incidents
+                .iter()
+                .map(|i| i.members.clone())
+                .collect::<Vec<_>>(),
+            vec![vec![0, 1, 2], vec![3]]
+        );
+        assert_eq!(incidents[0].representative, 0);
+        let too_late = [north(0, 0.0), north(10_801, 0.0)];
+        assert_eq!(link_incidents(&too_late, PARAMS).len(), 2);
+    }
+}
