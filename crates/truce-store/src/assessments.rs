@@ -1,0 +1,223 @@
+//! Agreements and the assessments of observations under them.
+
+use rusqlite::{Connection, OptionalExtension, Statement};
+use truce_core::{Assessment, PartySide};
+
+use crate::error::StoreError;
+use crate::store::{ObservationId, Store};
+
+/// The agreement an assessment was made under. `version` is the agreement's version hash
+/// and the key; `text`, the agreement file, is stored when given (and kept when a later
+/// call omits it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgreementRef<'a> {
+    pub version: &'a str,
+    pub id: &'a str,
+    pub text: Option<&'a str>,
+}
+
+/// The assessment of one observation, ready to store. The store does not know agreements,
+/// so the zone is given by its id (see [`truce_core::ZoneRef::id`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NewAssessment<'a> {
+    pub side: PartySide,
+    /// Distance to the contact line, metres, ≥ 0.
+    pub distance_m: f64,
+    /// The band's id, or `outside`.
+    pub zone_id: &'a str,
+}
+
+impl<'a> NewAssessment<'a> {
+    /// `zone_id` is `assessment.zone.id(&agreement)`.
+    pub fn new(assessment: &Assessment, zone_id: &'a str) -> NewAssessment<'a> {
+        NewAssessment {
+            side: assessment.side,
+            distance_m: assessment.distance_m,
+            zone_id,
+        }
+    }
+}
+
+/// An assessment as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredAssessment {
+    pub observation_id: ObservationId,
+    pub agreement_version: String,
+    pub side: PartySide,
+    pub distance_m: f64,
+    pub zone_id: String,
+}
+
+/// An agreement as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAgreement {
+    pub version: String,
+    pub id: String,
+    pub text: Option<String>,
+}
+
+/// The assessment of an observation under an agreement version is a pure function of the
+/// two, so storing it again changes nothing: the first write stands.
+pub(crate) const INSERT_ASSESSMENT: &str = "INSERT INTO assessments \
+     (agreement_version, observation_id, side, distance_m, zone) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT DO NOTHING";
+
+pub(crate) fn side_name(side: PartySide) -> &'static str {
+    match side {
+        PartySide::Inside => "inside",
+        PartySide::Outside => "outside",
+    }
+}
+
+/// Stores one assessment; whether a row was written (false: it was already there).
+pub(crate) fn insert_assessment(
+    stmt: &mut Statement<'_>,
+    agreement_version: &str,
+    observation_id: ObservationId,
+    assessment: &NewAssessment<'_>,
+) -> rusqlite::Result<bool> {
+    let written = stmt.execute((
+        agreement_version,
+        observation_id.0,
+        side_name(assessment.side),
+        assessment.distance_m,
+        assessment.zone_id,
+    ))?;
+    Ok(written == 1)
+}
+
+/// Stores the agreement row if it is new (or adds its text); whether a row was written.
+pub(crate) fn upsert_agreement(
+    conn: &Connection,
+    store: &Store,
+    agreement: &AgreementRef<'_>,
+) -> Result<bool, StoreError> {
+    let err = store.err("storing an agreement");
+    let stored_id: Option<String> = conn
+        .prepare_cached("SELECT id FROM agreements WHERE version = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([agreement.version], |row| row.get(0))
+                .optional()
+        })
+        .map_err(&err)?;
+    if let Some(stored_id) = stored_id.filter(|stored| stored != agreement.id) {
+        return Err(StoreError::AgreementMismatch {
+            path: store.path.clone(),
+            version: agreement.version.to_owned(),
+            stored_id,
+            given_id: agreement.id.to_owned(),
+        });
+    }
+    let written = conn
+        .prepare_cached(
+            "INSERT INTO agreements (version, id, text) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (version) DO UPDATE SET text = excluded.text \
+             WHERE agreements.text IS NULL AND excluded.text IS NOT NULL",
+        )
+        .and_then(|mut stmt| stmt.execute((agreement.version, agreement.id, agreement.text)))
+        .map_err(&err)?;
+    Ok(written == 1)
+}
+
+/// Maps the error of storing one assessment: a foreign-key failure means the observation
+/// id is unknown.
+pub(crate) fn assessment_error(
+    store: &Store,
+    observation_id: ObservationId,
+    e: rusqlite::Error,
+) -> StoreError {
+    let is_foreign_key = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+    );
+    if is_foreign_key {
+        return StoreError::UnknownObservation {
+            path: store.path.clone(),
+            id: observation_id.0,
+            source: e,
+        };
+    }
+    store.err("storing an assessment")(e)
+}
+
+impl Store {
+    /// Stores the assessments of already stored observations under `agreement`, in one
+    /// transaction; returns how many were new. An assessment already stored for the same
+    /// observation and agreement version is left as it is.
+    pub fn record_assessments(
+        &mut self,
+        agreement: &AgreementRef<'_>,
+        rows: &[(ObservationId, NewAssessment<'_>)],
+    ) -> Result<usize, StoreError> {
+        let tx = self.begin_write()?;
+        let mut wrote_anything = upsert_agreement(&tx, self, agreement)?;
+        let mut written = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(INSERT_ASSESSMENT)
+                .map_err(self.err("storing an assessment"))?;
+            for (observation_id, assessment) in rows {
+                if insert_assessment(&mut stmt, agreement.version, *observation_id, assessment)
+                    .map_err(|e| assessment_error(self, *observation_id, e))?
+                {
+                    written += 1;
+                }
+            }
+        }
+        wrote_anything |= written > 0;
+        if wrote_anything {
+            tx.commit().map_err(self.err("committing assessments"))?;
+        } else {
+            tx.rollback().map_err(self.err("rolling back"))?;
+        }
+        Ok(written)
+    }
+
+    /// The assessment of one observation revision under one agreement version.
+    pub fn assessment(
+        &self,
+        observation_id: ObservationId,
+        agreement_version: &str,
+    ) -> Result<Option<StoredAssessment>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT side, distance_m, zone FROM assessments \
+                 WHERE agreement_version = ?1 AND observation_id = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row((agreement_version, observation_id.0), |row| {
+                    let side = match row.get_ref(0)?.as_str()? {
+                        "inside" => PartySide::Inside,
+                        _ => PartySide::Outside,
+                    };
+                    Ok(StoredAssessment {
+                        observation_id,
+                        agreement_version: agreement_version.to_owned(),
+                        side,
+                        distance_m: row.get(1)?,
+                        zone_id: row.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err("reading an assessment"))
+    }
+
+    /// The stored agreement with this version.
+    pub fn agreement(&self, version: &str) -> Result<Option<StoredAgreement>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT version, id, text FROM agreements WHERE version = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([version], |row| {
+                    Ok(StoredAgreement {
+                        version: row.get(0)?,
+                        id: row.get(1)?,
+                        text: row.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err("reading an agreement"))
+    }
+}

@@ -1,0 +1,296 @@
+//! Ingesting a batch of observations: idempotent per record, atomic per batch.
+
+use chrono::{DateTime, Utc};
+use truce_core::{Kind, Observation};
+use truce_geo::LonLat;
+
+use crate::assessments::{
+    AgreementRef, INSERT_ASSESSMENT, NewAssessment, assessment_error, insert_assessment,
+    upsert_agreement,
+};
+use crate::error::StoreError;
+use crate::store::{BatchId, ObservationId, Store};
+
+/// A batch to ingest: a file, an HTTP submission. It borrows everything.
+#[derive(Clone, Copy, Debug)]
+pub struct NewBatch<'a> {
+    /// The file name or another label for the batch.
+    pub label: &'a str,
+    /// When the batch was received; the ingest time of the observations it brings. The
+    /// store reads no clock.
+    pub received_at: DateTime<Utc>,
+    pub records: &'a [NewRecord<'a>],
+    /// The agreement that the records' assessments were made under; required when any
+    /// record carries an assessment.
+    pub agreement: Option<AgreementRef<'a>>,
+}
+
+/// One observation to ingest, already validated and canonicalised by the caller.
+#[derive(Clone, Copy, Debug)]
+pub struct NewRecord<'a> {
+    /// With `source_ref`, the idempotency key.
+    pub source: &'a str,
+    pub source_ref: &'a str,
+    /// SHA-256 of `canonical_json`: the identity of the content.
+    pub content_sha256: [u8; 32],
+    /// The canonical JSON of the observation, stored verbatim.
+    pub canonical_json: &'a str,
+    pub kind: Kind,
+    /// Stored floored to the second.
+    pub observed_at: DateTime<Utc>,
+    /// `None` for an unlocated (bearing-only) report.
+    pub position: Option<LonLat>,
+    /// The assessment of this record under the batch's agreement, if the caller made one.
+    pub assessment: Option<NewAssessment<'a>>,
+}
+
+impl<'a> NewRecord<'a> {
+    /// The record of a parsed observation whose canonical JSON (and its hash) the caller
+    /// computed.
+    pub fn from_observation(
+        observation: &'a Observation,
+        canonical_json: &'a str,
+        content_sha256: [u8; 32],
+    ) -> NewRecord<'a> {
+        NewRecord {
+            source: &observation.key.source,
+            source_ref: &observation.key.source_ref,
+            content_sha256,
+            canonical_json,
+            kind: observation.kind,
+            observed_at: observation.observed_at,
+            position: observation.position(),
+            assessment: None,
+        }
+    }
+}
+
+/// What happened to one record of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The key was not stored: revision 1 was written.
+    New,
+    /// The current revision of the key has the same content hash: nothing was written.
+    Duplicate,
+    /// The content differs from the current revision: revision n + 1 was written, the
+    /// earlier ones are kept.
+    Revised,
+}
+
+/// The outcome of one record and the revision it ended up as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordOutcome {
+    pub outcome: Outcome,
+    /// The row written (new, revised) or the current row it duplicates.
+    pub observation_id: ObservationId,
+    pub revision: i64,
+}
+
+/// The result of [`Store::ingest_batch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchReport {
+    /// `None` when the batch wrote nothing (every record a duplicate, no new assessment).
+    pub batch_id: Option<BatchId>,
+    pub new: usize,
+    pub revised: usize,
+    pub duplicate: usize,
+    /// Assessments written (an assessment already stored is not counted).
+    pub assessments_written: usize,
+    /// One per record, in the order of the batch.
+    pub records: Vec<RecordOutcome>,
+}
+
+/// Revision 1 of a key, or the next revision: the unique index on (source, source_ref,
+/// revision) makes a conflict the sign that the key is already stored. One statement
+/// serves the common case (a new key) with a single index probe.
+const INSERT_OBSERVATION: &str = "INSERT INTO observations \
+     (source, source_ref, revision, content_sha256, body, kind, observed_at_s, lon, lat, \
+      batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+     ON CONFLICT (source, source_ref, revision) DO NOTHING";
+
+const CURRENT_REVISION: &str = "SELECT id, revision, content_sha256 FROM observations \
+     WHERE source = ?1 AND source_ref = ?2 ORDER BY revision DESC LIMIT 1";
+
+impl Store {
+    /// Ingests a batch in one transaction: all of it or nothing.
+    ///
+    /// Each record is [`Outcome::New`], [`Outcome::Duplicate`] or [`Outcome::Revised`]
+    /// against the current revision of its key, including earlier records of the same
+    /// batch. A record's assessment is stored for the row written or, for a duplicate, the
+    /// current row. A batch that would write nothing at all is rolled back, so the store
+    /// stays unchanged and no batch row is added; a batch that brings only new assessments
+    /// keeps its batch row.
+    ///
+    /// A record refused by the schema (e.g. a latitude outside [-90, 90]) fails the whole
+    /// batch with [`StoreError::Record`].
+    pub fn ingest_batch(&mut self, batch: &NewBatch<'_>) -> Result<BatchReport, StoreError> {
+        if batch.agreement.is_none()
+            && let Some(index) = batch.records.iter().position(|r| r.assessment.is_some())
+        {
+            return Err(StoreError::AssessmentWithoutAgreement {
+                path: self.path.clone(),
+                index,
+            });
+        }
+        let tx = self.begin_write()?;
+        let mut agreement_written = false;
+        if let Some(agreement) = &batch.agreement {
+            agreement_written = upsert_agreement(&tx, self, agreement)?;
+        }
+        let record_count = i64::try_from(batch.records.len()).unwrap_or(i64::MAX);
+        tx.prepare_cached(
+            "INSERT INTO batches (label, received_at_s, record_count, new_count, \
+             revised_count, duplicate_count) VALUES (?1, ?2, ?3, 0, 0, 0)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute((batch.label, batch.received_at.timestamp(), record_count))
+        })
+        .map_err(self.err("storing a batch"))?;
+        let batch_id = tx.last_insert_rowid();
+
+        let mut report = BatchReport {
+            batch_id: Some(BatchId(batch_id)),
+            new: 0,
+            revised: 0,
+            duplicate: 0,
+            assessments_written: 0,
+            records: Vec::with_capacity(batch.records.len()),
+        };
+        {
+            let mut insert = tx
+                .prepare_cached(INSERT_OBSERVATION)
+                .map_err(self.err("preparing the observation insert"))?;
+            let mut current = tx
+                .prepare_cached(CURRENT_REVISION)
+                .map_err(self.err("preparing the revision lookup"))?;
+            let mut assess = match batch.agreement {
+                Some(_) => Some(
+                    tx.prepare_cached(INSERT_ASSESSMENT)
+                        .map_err(self.err("preparing the assessment insert"))?,
+                ),
+                None => None,
+            };
+            for (index, record) in batch.records.iter().enumerate() {
+                let refused = |e| self.record_error(index, record, e);
+                let insert_revision = |insert: &mut rusqlite::CachedStatement<'_>, revision| {
+                    insert.execute((
+                        record.source,
+                        record.source_ref,
+                        revision,
+                        &record.content_sha256[..],
+                        record.canonical_json,
+                        record.kind.as_str(),
+                        record.observed_at.timestamp(),
+                        record.position.map(|p| p.lon_deg),
+                        record.position.map(|p| p.lat_deg),
+                        batch_id,
+                    ))
+                };
+                if let Some(p) = record.position
+                    && !(p.lon_deg.is_finite() && p.lat_deg.is_finite())
+                {
+                    return Err(StoreError::InvalidRecord {
+                        path: self.path.clone(),
+                        index,
+                        key: record_key(record),
+                        reason: "its position is not finite",
+                    });
+                }
+                let outcome = if insert_revision(&mut insert, 1).map_err(refused)? == 1 {
+                    report.new += 1;
+                    RecordOutcome {
+                        outcome: Outcome::New,
+                        observation_id: ObservationId(tx.last_insert_rowid()),
+                        revision: 1,
+                    }
+                } else {
+                    let (id, revision, content_sha256) = current
+                        .query_row((record.source, record.source_ref), |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get::<_, [u8; 32]>(2)?))
+                        })
+                        .map_err(self.err("looking up the current revision"))?;
+                    if content_sha256 == record.content_sha256 {
+                        report.duplicate += 1;
+                        RecordOutcome {
+                            outcome: Outcome::Duplicate,
+                            observation_id: ObservationId(id),
+                            revision,
+                        }
+                    } else {
+                        let next = revision + 1;
+                        if insert_revision(&mut insert, next).map_err(refused)? != 1 {
+                            return Err(StoreError::Corrupt {
+                                path: self.path.clone(),
+                                what: format!(
+                                    "revision {next} of {} exists, but {revision} is the \
+                                     highest",
+                                    record_key(record)
+                                ),
+                            });
+                        }
+                        report.revised += 1;
+                        RecordOutcome {
+                            outcome: Outcome::Revised,
+                            observation_id: ObservationId(tx.last_insert_rowid()),
+                            revision: next,
+                        }
+                    }
+                };
+                if let (Some(assessment), Some(assess), Some(agreement)) =
+                    (&record.assessment, assess.as_mut(), &batch.agreement)
+                    && insert_assessment(
+                        assess,
+                        agreement.version,
+                        outcome.observation_id,
+                        assessment,
+                    )
+                    .map_err(|e| assessment_error(self, outcome.observation_id, e))?
+                {
+                    report.assessments_written += 1;
+                }
+                report.records.push(outcome);
+            }
+        }
+
+        if report.new + report.revised == 0 && report.assessments_written == 0 && !agreement_written
+        {
+            tx.rollback()
+                .map_err(self.err("rolling back a batch of duplicates"))?;
+            report.batch_id = None;
+            return Ok(report);
+        }
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        tx.prepare_cached(
+            "UPDATE batches SET new_count = ?2, revised_count = ?3, duplicate_count = ?4 \
+             WHERE id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute((
+                batch_id,
+                count(report.new),
+                count(report.revised),
+                count(report.duplicate),
+            ))
+        })
+        .map_err(self.err("storing a batch"))?;
+        tx.commit().map_err(self.err("committing a batch"))?;
+        Ok(report)
+    }
+
+    /// A constraint failure is the record's fault; anything else is the store's.
+    fn record_error(&self, index: usize, record: &NewRecord<'_>, e: rusqlite::Error) -> StoreError {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
+            return StoreError::Record {
+                path: self.path.clone(),
+                index,
+                key: record_key(record),
+                source: e,
+            };
+        }
+        self.err("storing an observation")(e)
+    }
+}
+
+fn record_key(record: &NewRecord<'_>) -> String {
+    format!("{} {}", record.source, record.source_ref)
+}

@@ -1,0 +1,148 @@
+//! The store's SQLite schema and its numbered migrations.
+//!
+//! # Versioning
+//!
+//! `PRAGMA user_version` holds the number of migrations applied; [`MIGRATIONS`]`[i]` takes a
+//! store from version `i` to `i + 1`, in one transaction together with the new
+//! `user_version` (see `migrate.rs`). A store with a version above [`SCHEMA_VERSION`] is
+//! refused unchanged. `PRAGMA application_id` is [`APPLICATION_ID`] (`TRUC`) so that a SQLite
+//! file of some other program is recognised and refused too. Migrations are append-only: a
+//! released one is never edited, a change is a new one.
+//!
+//! # Tables (version 1)
+//!
+//! Times are integer Unix seconds, UTC (`*_s` columns); the exact timestamp, sub-second part
+//! included, stays in the observation's JSON body. Coordinates are WGS84 degrees, (lon, lat).
+//!
+//! `batches`: one row per ingested batch (a file, an HTTP submission) that wrote at least one
+//! row. A batch made only of duplicates writes nothing, not even this row.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `id` | INTEGER PRIMARY KEY | batch id |
+//! | `label` | TEXT NOT NULL | file name or other label given by the caller |
+//! | `received_at_s` | INTEGER NOT NULL | when the batch was received; the ingest time of every observation it brought |
+//! | `record_count` | INTEGER NOT NULL | records in the batch, duplicates included |
+//! | `new_count`, `revised_count`, `duplicate_count` | INTEGER NOT NULL | the outcome counts |
+//!
+//! `observations`: append-only (triggers refuse UPDATE and DELETE). One row per revision.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `id` | INTEGER PRIMARY KEY | observation row id ([`crate::ObservationId`]) |
+//! | `source`, `source_ref` | TEXT NOT NULL | the idempotency key (1–128 and 1–256 chars) |
+//! | `revision` | INTEGER NOT NULL | 1 for the first report of a key, n + 1 for each correction |
+//! | `content_sha256` | BLOB NOT NULL | SHA-256 (32 bytes) of `body`; equal hash ⇒ duplicate |
+//! | `body` | TEXT NOT NULL | the canonical JSON of the observation |
+//! | `kind` | TEXT NOT NULL | the wire name of the kind, e.g. `thermal_anomaly` |
+//! | `observed_at_s` | INTEGER NOT NULL | when it happened (start), floored to the second |
+//! | `lon`, `lat` | REAL | position in degrees, both NULL for an unlocated (bearing-only) report |
+//! | `batch_id` | INTEGER NOT NULL → `batches` | the batch that brought this revision |
+//!
+//! The unique index `observations_key (source, source_ref, revision)` is the idempotency
+//! index; the current revision of a key is the one with the highest `revision`, which the
+//! view `current_observations` selects.
+//!
+//! `agreements`: the agreements that assessments were made under.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `version` | TEXT PRIMARY KEY | the agreement's version hash |
+//! | `id` | TEXT NOT NULL | the agreement's id |
+//! | `text` | TEXT | the agreement file's text, if given |
+//!
+//! `assessments`: the geometry of one observation revision under one agreement version;
+//! primary key (`agreement_version`, `observation_id`), WITHOUT ROWID.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `agreement_version` | TEXT NOT NULL → `agreements` | |
+//! | `observation_id` | INTEGER NOT NULL → `observations` | |
+//! | `side` | TEXT NOT NULL | `inside` or `outside` the control polygon |
+//! | `distance_m` | REAL NOT NULL | distance to the contact line, metres, ≥ 0 |
+//! | `zone` | TEXT NOT NULL | the zone id (a band's id, or `outside`) |
+
+/// `PRAGMA application_id` of a Truce store: the bytes `TRUC`.
+pub const APPLICATION_ID: i64 = 0x5452_5543;
+
+/// The schema version this build writes and understands: the number of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `MIGRATIONS[i]` takes a store from schema version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1];
+
+const MIGRATION_1: &str = "
+PRAGMA application_id = 1414681923;
+
+CREATE TABLE batches (
+    id              INTEGER PRIMARY KEY,
+    label           TEXT    NOT NULL,
+    received_at_s   INTEGER NOT NULL,
+    record_count    INTEGER NOT NULL CHECK (record_count >= 0),
+    new_count       INTEGER NOT NULL CHECK (new_count >= 0),
+    revised_count   INTEGER NOT NULL CHECK (revised_count >= 0),
+    duplicate_count INTEGER NOT NULL CHECK (duplicate_count >= 0)
+);
+
+CREATE TABLE observations (
+    id             INTEGER PRIMARY KEY,
+    source         TEXT    NOT NULL CHECK (length(source) BETWEEN 1 AND 128),
+    source_ref     TEXT    NOT NULL CHECK (length(source_ref) BETWEEN 1 AND 256),
+    revision       INTEGER NOT NULL CHECK (revision >= 1),
+    content_sha256 BLOB    NOT NULL CHECK (length(content_sha256) = 32),
+    body           TEXT    NOT NULL,
+    kind           TEXT    NOT NULL,
+    observed_at_s  INTEGER NOT NULL,
+    lon            REAL    CHECK (lon BETWEEN -180.0 AND 180.0),
+    lat            REAL    CHECK (lat BETWEEN -90.0 AND 90.0),
+    batch_id       INTEGER NOT NULL REFERENCES batches (id),
+    CHECK ((lon IS NULL) = (lat IS NULL))
+);
+
+CREATE UNIQUE INDEX observations_key ON observations (source, source_ref, revision);
+
+CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations
+BEGIN
+    SELECT RAISE(ABORT, 'observations are immutable: a correction is a new revision');
+END;
+
+CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations
+BEGIN
+    SELECT RAISE(ABORT, 'observations are immutable: a correction is a new revision');
+END;
+
+CREATE VIEW current_observations AS
+SELECT o.*
+FROM observations AS o
+WHERE NOT EXISTS (
+    SELECT 1 FROM observations AS later
+    WHERE later.source = o.source
+      AND later.source_ref = o.source_ref
+      AND later.revision > o.revision
+);
+
+CREATE TABLE agreements (
+    version TEXT PRIMARY KEY NOT NULL,
+    id      TEXT NOT NULL,
+    text    TEXT
+);
+
+CREATE TABLE assessments (
+    agreement_version TEXT    NOT NULL REFERENCES agreements (version),
+    observation_id    INTEGER NOT NULL REFERENCES observations (id),
+    side              TEXT    NOT NULL CHECK (side IN ('inside', 'outside')),
+    distance_m        REAL    NOT NULL CHECK (distance_m >= 0.0),
+    zone              TEXT    NOT NULL,
+    PRIMARY KEY (agreement_version, observation_id)
+) WITHOUT ROWID;
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_1_sets_the_application_id_constant() {
+        assert!(MIGRATION_1.contains(&format!("application_id = {APPLICATION_ID};")));
+    }
+}

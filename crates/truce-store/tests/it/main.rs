@@ -1,0 +1,623 @@
+//! Integration tests of truce-store: real files in temporary directories.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+use truce_core::{Kind, PartySide};
+use truce_geo::LonLat;
+use truce_store::{
+    AgreementRef, BatchReport, NewAssessment, NewBatch, NewRecord, ObservationId, Outcome, Store,
+    StoreError, StoreOptions,
+};
+
+// ---- harness -------------------------------------------------------------------------------
+
+/// A record fixture: the key, a body, and a position; the hash is computed from the body.
+#[derive(Clone)]
+struct Rec {
+    source: &'static str,
+    source_ref: &'static str,
+    body: String,
+    position: Option<LonLat>,
+}
+
+fn rec(source_ref: &'static str, body: &str) -> Rec {
+    Rec {
+        source: "firms:viirs:n20",
+        source_ref,
+        body: body.to_owned(),
+        position: Some(LonLat::new(38.9, 48.5)),
+    }
+}
+
+fn sha256(body: &str) -> [u8; 32] {
+    Sha256::digest(body.as_bytes()).into()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_757_000_000 + seconds, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn new_record<'a>(r: &'a Rec, hash: &[u8; 32]) -> NewRecord<'a> {
+    NewRecord {
+        source: r.source,
+        source_ref: r.source_ref,
+        content_sha256: *hash,
+        canonical_json: &r.body,
+        kind: Kind::ThermalAnomaly,
+        observed_at: at(0),
+        position: r.position,
+        assessment: None,
+    }
+}
+
+/// Ingests `recs` as one batch received at `at(received_s)`.
+fn ingest(store: &mut Store, received_s: i64, recs: &[Rec]) -> Result<BatchReport, StoreError> {
+    let hashes: Vec<[u8; 32]> = recs.iter().map(|r| sha256(&r.body)).collect();
+    let records: Vec<NewRecord<'_>> = recs
+        .iter()
+        .zip(&hashes)
+        .map(|(r, h)| new_record(r, h))
+        .collect();
+    store.ingest_batch(&NewBatch {
+        label: "batch.ndjson",
+        received_at: at(received_s),
+        records: &records,
+        agreement: None,
+    })
+}
+
+/// The one checker of batch ingest: the outcomes, in order, as `new`/`dup`/`rev` words with
+/// the revision they ended up as, e.g. `"new:1 dup:1 rev:2"`.
+fn check_ingest(store: &mut Store, recs: &[Rec], expected: &str) -> BatchReport {
+    let report = ingest(store, 100, recs).expect("ingest");
+    let actual: Vec<String> = report
+        .records
+        .iter()
+        .map(|r| {
+            let word = match r.outcome {
+                Outcome::New => "new",
+                Outcome::Duplicate => "dup",
+                Outcome::Revised => "rev",
+            };
+            format!("{word}:{}", r.revision)
+        })
+        .collect();
+    assert_eq!(actual.join(" "), expected);
+    let count = |o| report.records.iter().filter(|r| r.outcome == o).count();
+    assert_eq!(
+        (report.new, report.duplicate, report.revised),
+        (
+            count(Outcome::New),
+            count(Outcome::Duplicate),
+            count(Outcome::Revised)
+        )
+    );
+    report
+}
+
+fn temp_store() -> (tempfile::TempDir, PathBuf, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("truce.db");
+    let store = Store::open(&path).expect("open");
+    (dir, path, store)
+}
+
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("raw open")
+}
+
+// ---- opening -------------------------------------------------------------------------------
+
+#[test]
+fn open_creates_the_file_and_its_directory_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested/deeper/truce.db");
+    let store = Store::open(&path).expect("open");
+    assert!(path.is_file());
+    assert_eq!(
+        store.schema_version().expect("version"),
+        truce_store::schema::SCHEMA_VERSION
+    );
+
+    let settings = store.settings().expect("settings");
+    assert_eq!(settings.journal_mode, "wal");
+    assert_eq!(settings.synchronous, 2, "FULL");
+    assert!(settings.foreign_keys);
+    assert_eq!(settings.busy_timeout, Duration::from_secs(60));
+
+    // WAL is a property of the file, so another connection sees it too.
+    let mode: String = raw(&path)
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+
+    // Opening again is a no-op.
+    drop(store);
+    let again = Store::open(&path).expect("reopen");
+    assert_eq!(again.fingerprint().expect("fp").batches, 0);
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_an_exact_message_and_left_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("future.db");
+    raw(&path)
+        .pragma_update(None, "user_version", 99)
+        .expect("set user_version");
+
+    let err = Store::open(&path).expect_err("must refuse");
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 99,
+                supported: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "store {} has schema version 99, but this truce understands only up to 1: \
+             upgrade truce",
+            path.display()
+        )
+    );
+
+    let conn = raw(&path);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .expect("mode");
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .expect("count");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("v");
+    assert_eq!((mode.as_str(), objects, version), ("delete", 0, 99));
+}
+
+#[test]
+fn a_foreign_database_or_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other.db");
+    raw(&other)
+        .execute_batch("CREATE TABLE t (x)")
+        .expect("create");
+    let err = Store::open(&other).expect_err("must refuse");
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(
+        &text,
+        "this is not a database, it is a text file of some length\n".repeat(20),
+    )
+    .expect("write");
+    let err = Store::open(&text).expect_err("must refuse");
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
+}
+
+// ---- idempotent batches --------------------------------------------------------------------
+
+#[test]
+fn re_ingesting_a_batch_is_all_duplicates_and_writes_nothing() {
+    let (_dir, _path, mut store) = temp_store();
+    let batch = [
+        rec("a", r#"{"n":1}"#),
+        rec("b", r#"{"n":2}"#),
+        rec("c", r#"{"n":3}"#),
+    ];
+    let first = check_ingest(&mut store, &batch, "new:1 new:1 new:1");
+    assert!(first.batch_id.is_some());
+    let before = store.fingerprint().expect("fp");
+    assert_eq!((before.batches, before.observations), (1, 3));
+
+    let second = check_ingest(&mut store, &batch, "dup:1 dup:1 dup:1");
+    assert_eq!(second.batch_id, None);
+    let ids = |r: &BatchReport| {
+        r.records
+            .iter()
+            .map(|o| o.observation_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&second),
+        ids(&first),
+        "duplicates point at the stored rows"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+    assert_eq!(store.batches().expect("batches").len(), 1);
+}
+
+#[test]
+fn changed_content_is_a_new_revision_and_the_old_one_is_kept() {
+    let (_dir, _path, mut store) = temp_store();
+    check_ingest(
+        &mut store,
+        &[rec("a", r#"{"v":1}"#), rec("b", r#"{"v":1}"#)],
+        "new:1 new:1",
+    );
+    let report = check_ingest(
+        &mut store,
+        &[rec("a", r#"{"v":2}"#), rec("b", r#"{"v":1}"#)],
+        "rev:2 dup:1",
+    );
+    // Back to the first content: compared with the current revision only, so revision 3.
+    check_ingest(&mut store, &[rec("a", r#"{"v":1}"#)], "rev:3");
+
+    let history = store.revisions("firms:viirs:n20", "a").expect("revisions");
+    let bodies: Vec<(i64, &str)> = history
+        .iter()
+        .map(|o| (o.revision, o.canonical_json.as_str()))
+        .collect();
+    assert_eq!(
+        bodies,
+        [(1, r#"{"v":1}"#), (2, r#"{"v":2}"#), (3, r#"{"v":1}"#)]
+    );
+    assert_eq!(history[1].id, report.records[0].observation_id);
+    assert_eq!(history[1].content_sha256, sha256(r#"{"v":2}"#));
+
+    let current = store
+        .current_revision("firms:viirs:n20", "a")
+        .expect("lookup")
+        .expect("some");
+    assert_eq!(current.revision, 3);
+    assert_eq!(current.kind, Kind::ThermalAnomaly);
+    assert_eq!(current.position, Some(LonLat::new(38.9, 48.5)));
+    assert_eq!(current.observed_at, at(0));
+    assert_eq!(current.ingested_at, at(100));
+    assert_eq!(
+        store
+            .current_revision("firms:viirs:n20", "zzz")
+            .expect("lookup"),
+        None
+    );
+
+    let counts = store.observation_counts().expect("counts");
+    assert_eq!((counts.revisions, counts.current), (4, 2));
+    let batches = store.batches().expect("batches");
+    let summary: Vec<_> = batches
+        .iter()
+        .map(|b| {
+            (
+                b.record_count,
+                b.new_count,
+                b.revised_count,
+                b.duplicate_count,
+            )
+        })
+        .collect();
+    assert_eq!(summary, [(2, 2, 0, 0), (2, 0, 1, 1), (1, 0, 1, 0)]);
+}
+
+#[test]
+fn the_same_key_twice_in_one_batch_follows_the_same_rules_in_order() {
+    let (_dir, _path, mut store) = temp_store();
+    let report = check_ingest(
+        &mut store,
+        &[
+            rec("a", r#"{"v":1}"#),
+            rec("a", r#"{"v":1}"#),
+            rec("a", r#"{"v":2}"#),
+            rec("a", r#"{"v":2}"#),
+        ],
+        "new:1 dup:1 rev:2 dup:2",
+    );
+    assert_eq!(
+        report.records[0].observation_id,
+        report.records[1].observation_id
+    );
+    assert_eq!(
+        report.records[2].observation_id,
+        report.records[3].observation_id
+    );
+    assert_eq!(store.observation_counts().expect("counts").revisions, 2);
+}
+
+#[test]
+fn a_batch_failing_mid_way_leaves_the_store_unchanged() {
+    let (_dir, _path, mut store) = temp_store();
+    check_ingest(&mut store, &[rec("a", r#"{"v":1}"#)], "new:1");
+    let before = store.fingerprint().expect("fp");
+
+    let mut bad = rec("c", r#"{"v":1}"#);
+    bad.position = Some(LonLat::new(38.9, 95.0));
+    let batch = [
+        rec("a", r#"{"v":2}"#),
+        rec("b", r#"{"v":1}"#),
+        bad,
+        rec("d", r#"{"v":1}"#),
+    ];
+    let err = ingest(&mut store, 200, &batch).expect_err("latitude 95 is refused");
+    assert!(
+        matches!(&err, StoreError::Record { index: 2, key, .. } if key == "firms:viirs:n20 c"),
+        "{err:?}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+    assert_eq!(
+        store
+            .current_revision("firms:viirs:n20", "b")
+            .expect("lookup"),
+        None
+    );
+    let a = store
+        .current_revision("firms:viirs:n20", "a")
+        .expect("lookup")
+        .expect("a");
+    assert_eq!(a.revision, 1);
+
+    // A non-finite coordinate never reaches SQLite (which would store NaN as NULL).
+    let mut nan = rec("e", r#"{"v":1}"#);
+    nan.position = Some(LonLat::new(f64::NAN, f64::NAN));
+    let err = ingest(&mut store, 200, &[rec("f", "{}"), nan]).expect_err("NaN is refused");
+    assert!(
+        matches!(err, StoreError::InvalidRecord { index: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+
+    // The store is still usable afterwards.
+    check_ingest(&mut store, &batch[..2], "rev:2 new:1");
+}
+
+#[test]
+fn an_unlocated_record_is_stored_without_a_position() {
+    let (_dir, _path, mut store) = temp_store();
+    let mut bearing_only = rec("a", r#"{"bearing":{}}"#);
+    bearing_only.position = None;
+    check_ingest(&mut store, &[bearing_only], "new:1");
+    let stored = store
+        .current_revision("firms:viirs:n20", "a")
+        .expect("lookup")
+        .expect("a");
+    assert_eq!(stored.position, None);
+}
+
+// ---- concurrency ---------------------------------------------------------------------------
+
+/// Holds a write transaction on its own connection for `hold`, then commits.
+fn hold_write_lock(path: &Path, hold: Duration) -> std::thread::JoinHandle<()> {
+    let (locked_tx, locked_rx) = mpsc::channel();
+    let path = path.to_path_buf();
+    let handle = std::thread::spawn(move || {
+        let conn = raw(&path);
+        conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(hold);
+        conn.execute_batch("COMMIT").expect("commit");
+    });
+    locked_rx.recv().expect("the holder took the lock");
+    handle
+}
+
+#[test]
+fn a_second_writer_waits_for_the_first() {
+    let (_dir, path, _) = temp_store();
+    let options = StoreOptions {
+        busy_timeout: Duration::from_secs(5),
+        ..StoreOptions::default()
+    };
+    let mut store = Store::open_with(&path, &options).expect("open");
+    let holder = hold_write_lock(&path, Duration::from_millis(300));
+    let started = Instant::now();
+    let report = ingest(&mut store, 100, &[rec("a", "{}")]).expect("waits, then succeeds");
+    let waited = started.elapsed();
+    holder.join().expect("holder thread");
+    assert_eq!(report.new, 1);
+    assert!(
+        waited >= Duration::from_millis(200),
+        "waited only {waited:?}"
+    );
+}
+
+#[test]
+fn a_writer_gives_up_after_the_busy_timeout() {
+    let (_dir, path, mut store) = temp_store();
+    store
+        .set_busy_timeout(Duration::from_millis(50))
+        .expect("timeout");
+    let holder = hold_write_lock(&path, Duration::from_millis(500));
+    let err = ingest(&mut store, 100, &[rec("a", "{}")]).expect_err("gives up");
+    holder.join().expect("holder thread");
+    assert!(
+        matches!(err, StoreError::Busy { waited, .. } if waited == Duration::from_millis(50)),
+        "{err:?}"
+    );
+    assert_eq!(store.fingerprint().expect("fp").observations, 0);
+}
+
+// ---- assessments ---------------------------------------------------------------------------
+
+const AGREEMENT: AgreementRef<'static> = AgreementRef {
+    version: "sha256:0f0f",
+    id: "minsk-2",
+    text: Some("id = \"minsk-2\"\n"),
+};
+
+#[test]
+fn assessments_are_recorded_with_their_agreement_version() {
+    let (_dir, _path, mut store) = temp_store();
+    let report = check_ingest(&mut store, &[rec("a", "{}"), rec("b", "{}")], "new:1 new:1");
+    let (a, b) = (
+        report.records[0].observation_id,
+        report.records[1].observation_id,
+    );
+    let rows = [
+        (
+            a,
+            NewAssessment {
+                side: PartySide::Inside,
+                distance_m: 1200.5,
+                zone_id: "security",
+            },
+        ),
+        (
+            b,
+            NewAssessment {
+                side: PartySide::Outside,
+                distance_m: 60000.0,
+                zone_id: "outside",
+            },
+        ),
+    ];
+    assert_eq!(
+        store.record_assessments(&AGREEMENT, &rows).expect("record"),
+        2
+    );
+
+    let stored = store
+        .assessment(a, AGREEMENT.version)
+        .expect("read")
+        .expect("some");
+    assert_eq!(
+        (stored.side, stored.distance_m, stored.zone_id.as_str()),
+        (PartySide::Inside, 1200.5, "security")
+    );
+    assert_eq!(store.assessment(a, "sha256:other").expect("read"), None);
+    let agreement = store
+        .agreement(AGREEMENT.version)
+        .expect("read")
+        .expect("some");
+    assert_eq!(
+        (agreement.id.as_str(), agreement.text.as_deref()),
+        ("minsk-2", AGREEMENT.text)
+    );
+
+    // Again: nothing new, nothing written.
+    let before = store.fingerprint().expect("fp");
+    assert_eq!(
+        store.record_assessments(&AGREEMENT, &rows).expect("record"),
+        0
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+
+    // An unknown observation fails the whole call.
+    let unknown = [rows[0], (ObservationId(999), rows[1].1)];
+    let other = AgreementRef {
+        version: "sha256:1111",
+        ..AGREEMENT
+    };
+    let err = store
+        .record_assessments(&other, &unknown)
+        .expect_err("unknown id");
+    assert!(
+        matches!(err, StoreError::UnknownObservation { id: 999, .. }),
+        "{err:?}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+
+    // The same version under another id is a caller bug.
+    let clash = AgreementRef {
+        id: "other",
+        ..AGREEMENT
+    };
+    let err = store
+        .record_assessments(&clash, &rows)
+        .expect_err("mismatch");
+    assert!(
+        matches!(err, StoreError::AgreementMismatch { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn ingest_and_assess_are_one_transaction() {
+    let (_dir, _path, mut store) = temp_store();
+    let recs = [rec("a", r#"{"v":1}"#), rec("b", r#"{"v":1}"#)];
+    let hashes: Vec<[u8; 32]> = recs.iter().map(|r| sha256(&r.body)).collect();
+    let zone = String::from("security");
+    let assessed = |distance_m| NewAssessment {
+        side: PartySide::Inside,
+        distance_m,
+        zone_id: &zone,
+    };
+    let mut records: Vec<NewRecord<'_>> = recs
+        .iter()
+        .zip(&hashes)
+        .map(|(r, h)| new_record(r, h))
+        .collect();
+    records[0].assessment = Some(assessed(10.0));
+    records[1].assessment = Some(assessed(-1.0)); // refused by the schema: distance < 0
+    let batch = NewBatch {
+        label: "x",
+        received_at: at(1),
+        records: &records,
+        agreement: Some(AGREEMENT),
+    };
+    let err = store.ingest_batch(&batch).expect_err("negative distance");
+    assert!(matches!(err, StoreError::Sqlite { .. }), "{err:?}");
+    assert_eq!(store.fingerprint().expect("fp").observations, 0);
+
+    records[1].assessment = Some(assessed(20.0));
+    let batch = NewBatch {
+        label: "x",
+        received_at: at(1),
+        records: &records,
+        agreement: Some(AGREEMENT),
+    };
+    let report = store.ingest_batch(&batch).expect("ingest");
+    assert_eq!((report.new, report.assessments_written), (2, 2));
+    let b = store
+        .assessment(report.records[1].observation_id, AGREEMENT.version)
+        .expect("read");
+    assert_eq!(b.map(|a| a.distance_m), Some(20.0));
+
+    // The same batch again, same agreement: nothing written, no batch row.
+    let before = store.fingerprint().expect("fp");
+    let again = store.ingest_batch(&batch).expect("ingest");
+    assert_eq!(
+        (again.batch_id, again.duplicate, again.assessments_written),
+        (None, 2, 0)
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+
+    // Under a new agreement version the duplicates get new assessments.
+    let v2 = AgreementRef {
+        version: "sha256:2222",
+        ..AGREEMENT
+    };
+    let report = store
+        .ingest_batch(&NewBatch {
+            agreement: Some(v2),
+            ..batch
+        })
+        .expect("ingest");
+    assert_eq!((report.duplicate, report.assessments_written), (2, 2));
+
+    // An assessment without an agreement is refused up front.
+    let err = store
+        .ingest_batch(&NewBatch {
+            agreement: None,
+            ..batch
+        })
+        .expect_err("no agreement");
+    assert!(
+        matches!(err, StoreError::AssessmentWithoutAgreement { index: 0, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn observations_cannot_be_updated_or_deleted() {
+    let (_dir, path, mut store) = temp_store();
+    check_ingest(&mut store, &[rec("a", "{}")], "new:1");
+    let conn = raw(&path);
+    for sql in [
+        "UPDATE observations SET body = '[]'",
+        "DELETE FROM observations",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql);
+        assert!(
+            err.to_string().contains("observations are immutable"),
+            "{sql}: {err}"
+        );
+    }
+}
