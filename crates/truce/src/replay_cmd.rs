@@ -106,7 +106,12 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         .map(|f| load::assess_batch(&assessor, &f.batch))
         .collect();
 
-    crate::ingest_cmd::store_files(&args.db, &files, Some((&agreement, &assessments)), true)?;
+    let stored = crate::ingest_cmd::store_files(
+        &args.db,
+        &files,
+        Some((&agreement, &assessments)),
+        args.json,
+    )?;
 
     let observations: Vec<Observation> = files
         .iter()
@@ -128,6 +133,15 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         writeln!(out)?;
     } else {
         print_table(&mut out, &agreement, &summary, &files)?;
+        let (new, duplicate, revised) = stored.iter().fold((0, 0, 0), |t, o| {
+            (t.0 + o.new, t.1 + o.duplicate, t.2 + o.revised)
+        });
+        writeln!(
+            out,
+            "Store {}: {new} new, {duplicate} duplicate, {revised} revised observations; assessments under version {}.",
+            args.db.display(),
+            &agreement.version[..16]
+        )?;
     }
     Ok(())
 }
