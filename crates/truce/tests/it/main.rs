@@ -1,0 +1,424 @@
+//! End-to-end tests of the `truce` binary: real data through the command line into a real
+//! store, with the exit codes and messages a user sees.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The bundled real-data scenario.
+fn scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenario-2025-09")
+}
+
+fn truce(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_truce"))
+        .args(args)
+        .env_remove("TRUCE_DB")
+        .output()
+        .expect("run truce")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Everything a store holds, as one comparable value: row counts and the content of every
+/// observation and assessment.
+fn store_contents(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).expect("open store");
+    let mut rows = Vec::new();
+    for (table, query) in [
+        (
+            "observations",
+            "SELECT source || '|' || source_ref || '|' || revision || '|' || body FROM observations ORDER BY id",
+        ),
+        ("assessments", "SELECT * FROM assessments ORDER BY 1, 2"),
+        ("batches", "SELECT id FROM batches ORDER BY id"),
+    ] {
+        let mut stmt = conn.prepare(query).expect(table);
+        let n = stmt.column_count();
+        let mut r = stmt.query([]).expect(table);
+        while let Some(row) = r.next().expect(table) {
+            let cells: Vec<String> = (0..n)
+                .map(|i| format!("{:?}", row.get_ref(i).expect("cell")))
+                .collect();
+            rows.push(format!("{table}: {}", cells.join(",")));
+        }
+    }
+    rows
+}
+
+fn copy_scenario(to: &Path) {
+    for entry in walk(&scenario()) {
+        let rel = entry.strip_prefix(scenario()).expect("inside");
+        let target = to.join(rel);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&entry, &target).expect("copy");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn replay_of_the_real_scenario_prints_exactly_the_expected_summary() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let folder = tmp.path().join("scenario");
+    copy_scenario(&folder);
+    let db = tmp.path().join("replay.db");
+    let detections = tmp.path().join("detections.csv");
+    let o = truce(&[
+        "replay",
+        folder.to_str().expect("utf8"),
+        "--json",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--detections",
+        detections.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(folder.join("expected.json")).expect("expected.json"),
+    )
+    .expect("JSON");
+    for key in ["agreement", "observations_total", "by_day", "totals"] {
+        assert_eq!(got[key], expected[key], "key {key}");
+    }
+
+    // Every counted detection is traceable: the same rows, sides, zones and incidents as the
+    // reference, with distances equal to its three decimals.
+    let mut ours = csv::Reader::from_path(&detections).expect("detections");
+    let mut reference =
+        csv::Reader::from_path(folder.join("expected_detections.csv")).expect("reference");
+    let ours: Vec<csv::StringRecord> = ours.records().map(|r| r.expect("row")).collect();
+    let reference: Vec<csv::StringRecord> = reference.records().map(|r| r.expect("row")).collect();
+    assert_eq!(ours.len(), reference.len());
+    for (a, e) in ours.iter().zip(&reference) {
+        // ours: source,source_ref,time,lon,lat,side,distance_m,zone,incident_id
+        // reference: row_index,lon,lat,time,side,distance_m,zone,incident_id,...
+        assert_eq!(&a[2], &e[3], "time");
+        let close = |x: &str, y: &str| {
+            (x.parse::<f64>().unwrap_or(f64::NAN) - y.parse::<f64>().unwrap_or(f64::NAN)).abs()
+                < 1e-9
+        };
+        assert!(
+            close(&a[3], &e[1]) && close(&a[4], &e[2]),
+            "position of row {}",
+            &e[0]
+        );
+        assert_eq!(
+            (&a[5], &a[6], &a[7], &a[8]),
+            (&e[4], &e[5], &e[6], &e[7]),
+            "row {}",
+            &e[0]
+        );
+    }
+}
+
+#[test]
+fn re_ingesting_reports_duplicates_and_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("store.db");
+    let firms: Vec<String> = walk(&scenario().join("firms"))
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["ingest", "--json", "--db", db.to_str().expect("utf8")];
+    args.extend(firms.iter().map(String::as_str));
+
+    let first = truce(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let total: Value =
+        serde_json::from_str(stdout(&first).lines().last().expect("total line")).expect("JSON");
+    assert_eq!(total["total"]["records"], 4947);
+    let before = store_contents(&db);
+
+    let second = truce(&args);
+    assert!(second.status.success(), "{}", stderr(&second));
+    for line in stdout(&second).lines().filter(|l| l.contains("\"file\"")) {
+        let v: Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!(
+            (v["new"].as_u64(), v["revised"].as_u64()),
+            (Some(0), Some(0)),
+            "{line}"
+        );
+        assert!(v["duplicate"].as_u64().unwrap_or(0) > 0, "{line}");
+    }
+    assert_eq!(store_contents(&db), before);
+}
+
+#[test]
+fn a_rejected_file_names_line_and_field_and_leaves_the_store_unchanged() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("store.db");
+    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
+    assert!(
+        truce(&[
+            "ingest",
+            "--db",
+            db.to_str().expect("utf8"),
+            good.to_str().expect("utf8")
+        ])
+        .status
+        .success()
+    );
+    let before = store_contents(&db);
+
+    let bad = tmp.path().join("bad.ndjson");
+    let ok_line = r#"{"source":"patrol-7","source_ref":"r1","kind":"explosion","observed_at":"2025-09-07T08:45:00Z","location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}}"#;
+    let typo = r#"{"source":"patrol-7","source_ref":"r2","kind":"explosion","observed_on":"2025-09-07T08:45:00Z","location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}}"#;
+    std::fs::write(&bad, format!("{ok_line}\n{typo}\n")).expect("write");
+    let o = truce(&[
+        "ingest",
+        "--db",
+        db.to_str().expect("utf8"),
+        bad.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("{}:2: field `observed_on`", bad.display())),
+        "{out}"
+    );
+    assert_eq!(store_contents(&db), before);
+}
+
+#[test]
+fn a_bad_agreement_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let folder = tmp.path().join("scenario");
+    copy_scenario(&folder);
+    let text = std::fs::read_to_string(folder.join("agreement.toml")).expect("agreement");
+    std::fs::write(
+        folder.join("agreement.toml"),
+        text.replace("band_m = [15000, 50000]", "band_m = [14000, 50000]"),
+    )
+    .expect("write");
+    let db = tmp.path().join("store.db");
+    let o = truce(&[
+        "replay",
+        folder.to_str().expect("utf8"),
+        "--db",
+        db.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("field `zone.band_m`: zone `heavy_weapons_withdrawal`: band [14000, 50000] overlaps zone `disengagement` [0, 15000]"), "{}", stderr(&o));
+    assert!(
+        !db.exists(),
+        "nothing may run before the agreement is valid"
+    );
+}
+
+#[test]
+fn a_store_from_a_newer_truce_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("store.db");
+    rusqlite::Connection::open(&db)
+        .expect("create")
+        .pragma_update(None, "user_version", 99)
+        .expect("set version");
+    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
+    let o = truce(&[
+        "ingest",
+        "--db",
+        db.to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has schema version 99"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Writes `files` FIRMS files of `rows` rows each; file k's rows all carry the date 2025-09-(k+1).
+fn write_firms_files(dir: &Path, files: usize, rows: usize) -> Vec<PathBuf> {
+    (0..files)
+        .map(|k| {
+            let path = dir.join(format!("batch{k}.csv"));
+            let mut text = String::from("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,version,bright_ti5,frp,daynight,instrument\n");
+            for i in 0..rows {
+                let lat = 47.0 + (i % 1000) as f64 * 0.001;
+                let lon = 35.0 + (i / 1000) as f64 * 0.001;
+                text.push_str(&format!("{lat:.5},{lon:.5},330.5,0.4,0.5,2025-09-{:02},{:02}:{:02}:00,N20,nominal,2.0NRT,290.1,3.2,N,VIIRS\n", k + 1, (i / 60) % 24, i % 60));
+            }
+            std::fs::write(&path, text).expect("write");
+            path
+        })
+        .collect()
+}
+
+/// Counts, per batch file, the stored observations and their assessments.
+fn batch_presence(db: &Path, files: usize) -> Vec<(i64, i64)> {
+    let Ok(conn) = rusqlite::Connection::open(db) else {
+        return vec![(0, 0); files];
+    };
+    (0..files)
+        .map(|k| {
+            let pattern = format!("2025-09-{:02}T%", k + 1);
+            let count = |sql: &str| conn.query_row(sql, [&pattern], |r| r.get::<_, i64>(0)).unwrap_or(0);
+            (
+                count("SELECT count(*) FROM observations WHERE source_ref LIKE ?1"),
+                count("SELECT count(*) FROM assessments a JOIN observations o ON o.id = a.observation_id WHERE o.source_ref LIKE ?1"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_ingest_leaves_each_batch_wholly_present_or_wholly_absent() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let rows = 60_000;
+    let files = write_firms_files(tmp.path(), 4, rows);
+    let agreement = scenario().join("agreement.toml");
+    let args = |db: &Path| -> Vec<String> {
+        let mut a = vec![
+            "ingest".into(),
+            "--db".into(),
+            db.display().to_string(),
+            "--agreement".into(),
+            agreement.display().to_string(),
+        ];
+        a.extend(files.iter().map(|f| f.display().to_string()));
+        a
+    };
+    // How long a whole run takes here, so that kills can be aimed inside it.
+    let started = std::time::Instant::now();
+    let full = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .args(args(&tmp.path().join("timing.db")))
+        .output()
+        .expect("run");
+    assert!(full.status.success(), "{}", stderr(&full));
+    let full_ms = started.elapsed().as_millis() as f64;
+
+    // Kill (SIGKILL) fresh runs at points spread over that time, then kill repeated runs into
+    // one store; after every kill each batch must be all there (with its assessments) or absent.
+    let shared = tmp.path().join("shared.db");
+    let mut partial_states = 0;
+    for (attempt, fraction) in [0.2, 0.4, 0.55, 0.7, 0.85, 0.95, 0.3, 0.6, 0.9]
+        .into_iter()
+        .enumerate()
+    {
+        let db = if attempt < 6 {
+            tmp.path().join(format!("kill{attempt}.db"))
+        } else {
+            shared.clone()
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
+            .args(args(&db))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(
+            (full_ms * fraction) as u64,
+        ));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        let presence = batch_presence(&db, files.len());
+        for (k, &(stored, assessed)) in presence.iter().enumerate() {
+            assert!(
+                stored == 0 || stored == rows as i64,
+                "attempt {attempt}: batch {k} has {stored} of {rows} rows"
+            );
+            assert_eq!(
+                assessed, stored,
+                "attempt {attempt}: batch {k} has {stored} rows but {assessed} assessments"
+            );
+        }
+        let present = presence.iter().filter(|p| p.0 > 0).count();
+        partial_states += usize::from(present > 0 && present < files.len());
+    }
+    assert!(
+        partial_states > 0,
+        "no kill landed between two commits (full run {full_ms} ms)"
+    );
+
+    // Finally the ingest completes; what the killed runs stored comes back as duplicates.
+    let o = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .args(args(&shared))
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let total: Value =
+        serde_json::from_str(stdout(&o).lines().last().expect("total")).expect("JSON");
+    assert_eq!(total["total"]["records"], 4 * rows);
+    assert!(
+        batch_presence(&shared, files.len())
+            .iter()
+            .all(|&(s, a)| s == rows as i64 && a == s)
+    );
+}
+
+#[test]
+fn demo_replays_the_bundled_scenario() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("demo.db");
+    let o = truce(&["demo", "--db", db.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("4173 counted (in force), 769 incidents"),
+        "{out}"
+    );
+    assert!(out.contains("total            882       541      1254       540       414       564       518       229"), "{out}");
+}
+
+#[test]
+fn assess_counts_points_like_replay() {
+    // The scenario's FIRMS files through `assess` give replay's zone counts (no incidents).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut all = String::from("lon,lat,time\n");
+    for path in walk(&scenario().join("firms")) {
+        let mut r = csv::Reader::from_path(&path).expect("firms");
+        for row in r.records() {
+            let row = row.expect("row");
+            all.push_str(&format!(
+                "{},{},{}T{}Z\n",
+                &row[1], &row[0], &row[5], &row[6]
+            ));
+        }
+    }
+    let points = tmp.path().join("points.csv");
+    std::fs::write(&points, all).expect("write");
+    let o = truce(&[
+        "assess",
+        points.to_str().expect("utf8"),
+        "--agreement",
+        scenario().join("agreement.toml").to_str().expect("utf8"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(scenario().join("expected.json")).expect("expected"))
+            .expect("JSON");
+    assert_eq!(got["observations_total"], expected["observations_total"]);
+    for party in ["UA", "RU"] {
+        for zone in ["disengagement", "heavy_weapons_withdrawal", "outside"] {
+            assert_eq!(
+                got["totals"][party][zone], expected["totals"][party][zone],
+                "{party} {zone}"
+            );
+        }
+        assert!(got["totals"][party].get("incidents").is_none());
+    }
+}
