@@ -68,7 +68,7 @@ fn synthesize(count: usize) -> Vec<Synthetic> {
 }
 
 const AGREEMENT: AgreementRef<'static> = AgreementRef {
-    version: "sha256:bench",
+    version: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     id: "bench",
     text: None,
 };

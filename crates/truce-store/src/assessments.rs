@@ -59,7 +59,7 @@ pub struct StoredAgreement {
 /// The assessment of an observation under an agreement version is a pure function of the
 /// two, so storing it again changes nothing: the first write stands.
 pub(crate) const INSERT_ASSESSMENT: &str = "INSERT INTO assessments \
-     (agreement_version, observation_id, side, distance_m, zone) VALUES (?1, ?2, ?3, ?4, ?5) \
+     (agreement_row, observation_id, side, distance_m, zone) VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT DO NOTHING";
 
 pub(crate) fn side_name(side: PartySide) -> &'static str {
@@ -72,12 +72,12 @@ pub(crate) fn side_name(side: PartySide) -> &'static str {
 /// Stores one assessment; whether a row was written (false: it was already there).
 pub(crate) fn insert_assessment(
     stmt: &mut Statement<'_>,
-    agreement_version: &str,
+    agreement_row: i64,
     observation_id: ObservationId,
     assessment: &NewAssessment<'_>,
 ) -> rusqlite::Result<bool> {
     let written = stmt.execute((
-        agreement_version,
+        agreement_row,
         observation_id.0,
         side_name(assessment.side),
         assessment.distance_m,
@@ -86,37 +86,52 @@ pub(crate) fn insert_assessment(
     Ok(written == 1)
 }
 
-/// Stores the agreement row if it is new (or adds its text); whether a row was written.
+/// The stored agreement row for `agreement`, added if new (its text added if it was
+/// missing), and whether anything was written.
 pub(crate) fn upsert_agreement(
     conn: &Connection,
     store: &Store,
     agreement: &AgreementRef<'_>,
-) -> Result<bool, StoreError> {
+) -> Result<(i64, bool), StoreError> {
     let err = store.err("storing an agreement");
-    let stored_id: Option<String> = conn
-        .prepare_cached("SELECT id FROM agreements WHERE version = ?1")
+    let stored: Option<(i64, String, bool)> = conn
+        .prepare_cached(
+            "SELECT row_id, agreement_id, text IS NULL FROM agreements WHERE version = ?1",
+        )
         .and_then(|mut stmt| {
-            stmt.query_row([agreement.version], |row| row.get(0))
-                .optional()
+            stmt.query_row([agreement.version], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()
         })
         .map_err(&err)?;
-    if let Some(stored_id) = stored_id.filter(|stored| stored != agreement.id) {
-        return Err(StoreError::AgreementMismatch {
-            path: store.path.clone(),
-            version: agreement.version.to_owned(),
-            stored_id,
-            given_id: agreement.id.to_owned(),
-        });
+    match stored {
+        Some((_, stored_id, _)) if stored_id != agreement.id => {
+            Err(StoreError::AgreementMismatch {
+                path: store.path.clone(),
+                version: agreement.version.to_owned(),
+                stored_id,
+                given_id: agreement.id.to_owned(),
+            })
+        }
+        Some((row_id, _, text_missing)) => {
+            let Some(text) = agreement.text.filter(|_| text_missing) else {
+                return Ok((row_id, false));
+            };
+            conn.prepare_cached("UPDATE agreements SET text = ?2 WHERE row_id = ?1")
+                .and_then(|mut stmt| stmt.execute((row_id, text)))
+                .map_err(&err)?;
+            Ok((row_id, true))
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO agreements (version, agreement_id, text) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut stmt| stmt.execute((agreement.version, agreement.id, agreement.text)))
+            .map_err(&err)?;
+            Ok((conn.last_insert_rowid(), true))
+        }
     }
-    let written = conn
-        .prepare_cached(
-            "INSERT INTO agreements (version, id, text) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (version) DO UPDATE SET text = excluded.text \
-             WHERE agreements.text IS NULL AND excluded.text IS NOT NULL",
-        )
-        .and_then(|mut stmt| stmt.execute((agreement.version, agreement.id, agreement.text)))
-        .map_err(&err)?;
-    Ok(written == 1)
 }
 
 /// Maps the error of storing one assessment: a foreign-key failure means the observation
@@ -151,14 +166,14 @@ impl Store {
         rows: &[(ObservationId, NewAssessment<'_>)],
     ) -> Result<usize, StoreError> {
         let tx = self.begin_write()?;
-        let mut wrote_anything = upsert_agreement(&tx, self, agreement)?;
+        let (agreement_row, mut wrote_anything) = upsert_agreement(&tx, self, agreement)?;
         let mut written = 0;
         {
             let mut stmt = tx
                 .prepare_cached(INSERT_ASSESSMENT)
                 .map_err(self.err("storing an assessment"))?;
             for (observation_id, assessment) in rows {
-                if insert_assessment(&mut stmt, agreement.version, *observation_id, assessment)
+                if insert_assessment(&mut stmt, agreement_row, *observation_id, assessment)
                     .map_err(|e| assessment_error(self, *observation_id, e))?
                 {
                     written += 1;
@@ -182,8 +197,9 @@ impl Store {
     ) -> Result<Option<StoredAssessment>, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT side, distance_m, zone FROM assessments \
-                 WHERE agreement_version = ?1 AND observation_id = ?2",
+                "SELECT a.side, a.distance_m, a.zone FROM assessments AS a \
+                 JOIN agreements AS g ON g.row_id = a.agreement_row \
+                 WHERE g.version = ?1 AND a.observation_id = ?2",
             )
             .and_then(|mut stmt| {
                 stmt.query_row((agreement_version, observation_id.0), |row| {
@@ -207,7 +223,7 @@ impl Store {
     /// The stored agreement with this version.
     pub fn agreement(&self, version: &str) -> Result<Option<StoredAgreement>, StoreError> {
         self.conn
-            .prepare_cached("SELECT version, id, text FROM agreements WHERE version = ?1")
+            .prepare_cached("SELECT version, agreement_id, text FROM agreements WHERE version = ?1")
             .and_then(|mut stmt| {
                 stmt.query_row([version], |row| {
                     Ok(StoredAgreement {

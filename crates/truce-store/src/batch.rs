@@ -133,10 +133,13 @@ impl Store {
             });
         }
         let tx = self.begin_write()?;
-        let mut agreement_written = false;
-        if let Some(agreement) = &batch.agreement {
-            agreement_written = upsert_agreement(&tx, self, agreement)?;
-        }
+        let (agreement_row, agreement_written) = match &batch.agreement {
+            Some(agreement) => {
+                let (row, written) = upsert_agreement(&tx, self, agreement)?;
+                (Some(row), written)
+            }
+            None => (None, false),
+        };
         let record_count = i64::try_from(batch.records.len()).unwrap_or(i64::MAX);
         tx.prepare_cached(
             "INSERT INTO batches (label, received_at_s, record_count, new_count, \
@@ -163,11 +166,12 @@ impl Store {
             let mut current = tx
                 .prepare_cached(CURRENT_REVISION)
                 .map_err(self.err("preparing the revision lookup"))?;
-            let mut assess = match batch.agreement {
-                Some(_) => Some(
+            let mut assess = match agreement_row {
+                Some(row) => Some((
                     tx.prepare_cached(INSERT_ASSESSMENT)
                         .map_err(self.err("preparing the assessment insert"))?,
-                ),
+                    row,
+                )),
                 None => None,
             };
             for (index, record) in batch.records.iter().enumerate() {
@@ -236,15 +240,10 @@ impl Store {
                         }
                     }
                 };
-                if let (Some(assessment), Some(assess), Some(agreement)) =
-                    (&record.assessment, assess.as_mut(), &batch.agreement)
-                    && insert_assessment(
-                        assess,
-                        agreement.version,
-                        outcome.observation_id,
-                        assessment,
-                    )
-                    .map_err(|e| assessment_error(self, outcome.observation_id, e))?
+                if let (Some(assessment), Some((assess, agreement_row))) =
+                    (&record.assessment, assess.as_mut())
+                    && insert_assessment(assess, *agreement_row, outcome.observation_id, assessment)
+                        .map_err(|e| assessment_error(self, outcome.observation_id, e))?
                 {
                     report.assessments_written += 1;
                 }

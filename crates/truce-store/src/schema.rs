@@ -47,17 +47,18 @@
 //!
 //! | column | type | meaning |
 //! |---|---|---|
-//! | `version` | TEXT PRIMARY KEY | the agreement's version hash |
-//! | `id` | TEXT NOT NULL | the agreement's id |
+//! | `row_id` | INTEGER PRIMARY KEY | internal: assessments refer to it rather than repeat the long version hash |
+//! | `version` | TEXT NOT NULL UNIQUE | the agreement's version hash |
+//! | `agreement_id` | TEXT NOT NULL | the agreement's id |
 //! | `text` | TEXT | the agreement file's text, if given |
 //!
 //! `assessments`: the geometry of one observation revision under one agreement version;
-//! primary key (`agreement_version`, `observation_id`), WITHOUT ROWID.
+//! primary key (`agreement_row`, `observation_id`), WITHOUT ROWID.
 //!
 //! | column | type | meaning |
 //! |---|---|---|
-//! | `agreement_version` | TEXT NOT NULL → `agreements` | |
-//! | `observation_id` | INTEGER NOT NULL → `observations` | |
+//! | `agreement_row` | INTEGER NOT NULL → `agreements.row_id` | the agreement version |
+//! | `observation_id` | INTEGER NOT NULL → `observations` | the revision assessed |
 //! | `side` | TEXT NOT NULL | `inside` or `outside` the control polygon |
 //! | `distance_m` | REAL NOT NULL | distance to the contact line, metres, ≥ 0 |
 //! | `zone` | TEXT NOT NULL | the zone id (a band's id, or `outside`) |
@@ -122,18 +123,19 @@ WHERE NOT EXISTS (
 );
 
 CREATE TABLE agreements (
-    version TEXT PRIMARY KEY NOT NULL,
-    id      TEXT NOT NULL,
-    text    TEXT
+    row_id       INTEGER PRIMARY KEY,
+    version      TEXT    NOT NULL UNIQUE,
+    agreement_id TEXT    NOT NULL,
+    text         TEXT
 );
 
 CREATE TABLE assessments (
-    agreement_version TEXT    NOT NULL REFERENCES agreements (version),
-    observation_id    INTEGER NOT NULL REFERENCES observations (id),
-    side              TEXT    NOT NULL CHECK (side IN ('inside', 'outside')),
-    distance_m        REAL    NOT NULL CHECK (distance_m >= 0.0),
-    zone              TEXT    NOT NULL,
-    PRIMARY KEY (agreement_version, observation_id)
+    agreement_row  INTEGER NOT NULL REFERENCES agreements (row_id),
+    observation_id INTEGER NOT NULL REFERENCES observations (id),
+    side           TEXT    NOT NULL CHECK (side IN ('inside', 'outside')),
+    distance_m     REAL    NOT NULL CHECK (distance_m >= 0.0),
+    zone           TEXT    NOT NULL,
+    PRIMARY KEY (agreement_row, observation_id)
 ) WITHOUT ROWID;
 ";
 

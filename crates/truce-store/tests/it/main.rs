@@ -514,6 +514,30 @@ fn assessments_are_recorded_with_their_agreement_version() {
     );
     assert_eq!(store.fingerprint().expect("fp"), before);
 
+    // An agreement first stored without its text gets it later; nothing else changes.
+    let textless = AgreementRef {
+        version: "sha256:3333",
+        text: None,
+        ..AGREEMENT
+    };
+    assert_eq!(store.record_assessments(&textless, &[]).expect("record"), 0);
+    let stored = store
+        .agreement(textless.version)
+        .expect("read")
+        .expect("some");
+    assert_eq!(stored.text, None);
+    let with_text = AgreementRef {
+        text: Some("later"),
+        ..textless
+    };
+    store.record_assessments(&with_text, &[]).expect("record");
+    store.record_assessments(&textless, &[]).expect("record");
+    let stored = store
+        .agreement(textless.version)
+        .expect("read")
+        .expect("some");
+    assert_eq!(stored.text.as_deref(), Some("later"));
+
     // The same version under another id is a caller bug.
     let clash = AgreementRef {
         id: "other",
