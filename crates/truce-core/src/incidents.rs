@@ -153,9 +153,10 @@ mod tests {
             let mut k = 0;
             while k < members.len() {
                 let i = members[k];
-                for j in 0..n {
-                    if component[j] == usize::MAX && linked(i, j) {
-                        component[j] = groups.len();
+                let label = groups.len();
+                for (j, c) in component.iter_mut().enumerate() {
+                    if *c == usize::MAX && linked(i, j) {
+                        *c = label;
                         members.push(j);
                     }
                 }

@@ -52,8 +52,8 @@ impl ArcTree {
         let mut sum = [0.0f64; 3];
         for &i in arcs.iter() {
             let (a, b) = line.arc_endpoints(i as usize);
-            for k in 0..3 {
-                sum[k] += a.0[k] + b.0[k];
+            for (k, total) in sum.iter_mut().enumerate() {
+                *total += a.0[k] + b.0[k];
             }
         }
         let len = (sum[0] * sum[0] + sum[1] * sum[1] + sum[2] * sum[2]).sqrt();
@@ -96,9 +96,9 @@ impl ArcTree {
         let mut hi = [f64::MIN; 3];
         for &i in arcs.iter() {
             let m = mid(i);
-            for k in 0..3 {
-                lo[k] = lo[k].min(m[k]);
-                hi[k] = hi[k].max(m[k]);
+            for (k, &v) in m.iter().enumerate() {
+                lo[k] = lo[k].min(v);
+                hi[k] = hi[k].max(v);
             }
         }
         let axis = (0..3)

@@ -9,7 +9,7 @@
 
 use crate::LonLat;
 use crate::arc_tree::ArcTree;
-use crate::contact_line::ContactLine;
+use crate::contact_line::{AngleLimit, ContactLine};
 use crate::control_area::{ControlArea, RingPosition, edge_position};
 use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
 
@@ -22,10 +22,11 @@ pub struct Classification {
     pub band: u8,
 }
 
-const SIDE_OUTSIDE: u32 = 0;
-const SIDE_INSIDE: u32 = 1;
-const SIDE_MIXED: u32 = 2;
-const BAND_MIXED: u32 = 255;
+const SIDE_OUTSIDE: u8 = 0;
+const SIDE_INSIDE: u8 = 1;
+const SIDE_MIXED: u8 = 2;
+/// The band code of a cell that needs the exact distance; bands 0..=62 settle in a cell.
+const BAND_MIXED: u8 = 63;
 /// How many cells the grid aims for: about 4 MiB of codes.
 const TARGET_CELLS: f64 = (1u64 << 20) as f64;
 /// Slack on every proof, in radians (about 6 mm): guards the bounds against rounding.
@@ -43,6 +44,16 @@ struct RingRun {
     end: u32,
 }
 
+/// The candidate arcs of a mixed-band cell (nearest to the cell's centre first) and the bands
+/// its points can fall in.
+#[derive(Clone, Copy, Debug)]
+struct ArcList {
+    start: u32,
+    end: u32,
+    lowest_band: u8,
+    highest_band: u8,
+}
+
 /// The grid, built once per agreement version and shared read-only across threads.
 #[derive(Clone, Debug)]
 pub struct BandedGrid {
@@ -54,10 +65,12 @@ pub struct BandedGrid {
     cell_lat_deg: f64,
     inv_cell_lon: f64,
     inv_cell_lat: f64,
-    /// Per cell: bits 0–1 side, bits 2–9 band (255: mixed), bits 10–31 index of its arc list.
-    cells: Vec<u32>,
-    /// Per mixed-band cell: a range of `arc_arena`.
-    arc_lists: Vec<(u32, u32)>,
+    /// Per cell: bits 0–1 side, bits 2–7 band (63: mixed). One byte a cell, so that a
+    /// million cells stay in one core's L2 cache.
+    cells: Vec<u8>,
+    /// The mixed-band cells, ascending, and for each a range of `arc_arena`.
+    mixed_cells: Vec<u32>,
+    arc_lists: Vec<ArcList>,
     arc_arena: Vec<u32>,
     /// Per grid row: a range of `ring_runs`.
     row_runs: Vec<(u32, u32)>,
@@ -65,6 +78,9 @@ pub struct BandedGrid {
     /// Edges (x1, y1, x2, y2) in lon/lat degrees, referenced by `ring_runs`.
     row_edges: Vec<[f64; 4]>,
     thresholds_m: Vec<f64>,
+    /// `thresholds_m` as angles on the sphere (`None` beyond 1.5 rad, where the
+    /// trigonometry-free test does not apply).
+    limits: Vec<Option<AngleLimit>>,
     line: ContactLine,
     arc_tree: ArcTree,
 }
@@ -101,12 +117,17 @@ impl BandedGrid {
             inv_cell_lon: 1.0 / cell_lon_deg,
             inv_cell_lat: 1.0 / cell_lat_deg,
             cells: vec![0; cols * rows],
+            mixed_cells: Vec::new(),
             arc_lists: Vec::new(),
             arc_arena: Vec::new(),
             row_runs: Vec::new(),
             ring_runs: Vec::new(),
             row_edges: Vec::new(),
             thresholds_m: thresholds_m.to_vec(),
+            limits: thresholds_m
+                .iter()
+                .map(|&t| (t / EARTH_RADIUS_M < 1.5).then(|| AngleLimit::new(t / EARTH_RADIUS_M)))
+                .collect(),
             line: line.clone(),
             arc_tree: ArcTree::new(line),
         };
@@ -134,24 +155,26 @@ impl BandedGrid {
                 grid.settle(block, &all_arcs, &all_edges);
             }
         }
+        // Cells were settled in tree order; lookups want them by index.
+        let mut order: Vec<usize> = (0..grid.mixed_cells.len()).collect();
+        order.sort_unstable_by_key(|&k| grid.mixed_cells[k]);
+        grid.mixed_cells = order.iter().map(|&k| grid.mixed_cells[k]).collect();
+        grid.arc_lists = order.iter().map(|&k| grid.arc_lists[k]).collect();
         grid
     }
 
     /// Number of cells, and how many of them need exact arithmetic (band, side).
     pub fn cell_stats(&self) -> (usize, usize, usize) {
-        let band_mixed = self
-            .cells
-            .iter()
-            .filter(|&&c| (c >> 2) & 0xFF == BAND_MIXED)
-            .count();
+        let band_mixed = self.mixed_cells.len();
         let side_mixed = self.cells.iter().filter(|&&c| c & 3 == SIDE_MIXED).count();
         (self.cells.len(), band_mixed, side_mixed)
     }
 
     /// Heap bytes held by the grid (cells, candidate lists, row edges), excluding the line.
     pub fn heap_bytes(&self) -> usize {
-        self.cells.len() * 4
-            + self.arc_lists.len() * 8
+        self.cells.len()
+            + self.mixed_cells.len() * 4
+            + self.arc_lists.len() * std::mem::size_of::<ArcList>()
             + self.arc_arena.len() * 4
             + self.row_runs.len() * 8
             + self.ring_runs.len() * std::mem::size_of::<RingRun>()
@@ -180,20 +203,32 @@ impl BandedGrid {
                 band: self.thresholds_m.len() as u8,
             };
         };
-        let code = self.cells[row * self.cols + col];
+        let cell = row * self.cols + col;
+        let code = self.cells[cell];
         let side = code & 3;
-        let band = (code >> 2) & 0xFF;
+        let band = code >> 2;
         let inside = if side == SIDE_MIXED {
             self.covers_in_row(row, p)
         } else {
             side == SIDE_INSIDE
         };
         let band = if band == BAND_MIXED {
-            self.band_of(self.distance_in_cell(code, p))
+            self.band_in_cell(cell, p)
         } else {
-            band as u8
+            band
         };
         Classification { inside, band }
+    }
+
+    /// Whether `p`'s cell leaves the side, the band, to exact arithmetic (for profiles).
+    pub fn needs_exact(&self, p: LonLat) -> (bool, bool) {
+        match self.cell_of(p) {
+            Some((col, row)) => {
+                let code = self.cells[row * self.cols + col];
+                (code & 3 == SIDE_MIXED, code >> 2 == BAND_MIXED)
+            }
+            None => (false, false),
+        }
     }
 
     /// Classifies `points` into `out` (same length; extra entries of either are ignored).
@@ -208,9 +243,9 @@ impl BandedGrid {
     pub fn distance_m(&self, p: LonLat) -> f64 {
         match self.cell_of(p) {
             Some((col, row)) => {
-                let code = self.cells[row * self.cols + col];
-                if (code >> 2) & 0xFF == BAND_MIXED {
-                    self.distance_in_cell(code, p)
+                let cell = row * self.cols + col;
+                if self.cells[cell] >> 2 == BAND_MIXED {
+                    self.distance_in_cell(cell, p)
                 } else {
                     self.distance_by_tree_m(p)
                 }
@@ -244,8 +279,39 @@ impl BandedGrid {
             .unwrap_or(self.thresholds_m.len()) as u8
     }
 
-    fn distance_in_cell(&self, code: u32, p: LonLat) -> f64 {
-        let (start, end) = self.arc_lists[(code >> 10) as usize];
+    /// The band of a point in a mixed-band cell: for each threshold the cell straddles, is
+    /// some candidate arc within it? Trigonometry only when a test is too close to call.
+    fn band_in_cell(&self, cell: usize, p: LonLat) -> u8 {
+        let Ok(k) = self.mixed_cells.binary_search(&(cell as u32)) else {
+            return self.band_of(self.distance_by_tree_m(p));
+        };
+        let list = self.arc_lists[k];
+        let arcs = &self.arc_arena[list.start as usize..list.end as usize];
+        let v = UnitVector::from_lon_lat(p);
+        for band in list.lowest_band..list.highest_band {
+            let Some(limit) = &self.limits[usize::from(band)] else {
+                return self.band_of(self.distance_in_cell(cell, p));
+            };
+            let mut undecided = false;
+            for &arc in arcs {
+                match self.line.arc_within(arc as usize, v, limit) {
+                    Some(true) => return band,
+                    Some(false) => {}
+                    None => undecided = true,
+                }
+            }
+            if undecided {
+                return self.band_of(self.distance_in_cell(cell, p));
+            }
+        }
+        list.highest_band
+    }
+
+    fn distance_in_cell(&self, cell: usize, p: LonLat) -> f64 {
+        let Ok(k) = self.mixed_cells.binary_search(&(cell as u32)) else {
+            return self.distance_by_tree_m(p);
+        };
+        let ArcList { start, end, .. } = self.arc_lists[k];
         let v = UnitVector::from_lon_lat(p);
         let mut best = f64::INFINITY;
         for &arc in &self.arc_arena[start as usize..end as usize] {
@@ -396,12 +462,26 @@ impl BandedGrid {
         if (band.is_some() && side != SIDE_MIXED) || single {
             let mut code = side;
             match band {
-                Some(b) => code |= u32::from(b) << 2,
+                Some(b) => code |= b << 2,
                 None => {
+                    code |= BAND_MIXED << 2;
                     let start = self.arc_arena.len() as u32;
-                    self.arc_arena.extend_from_slice(&near_arcs);
-                    code |= (BAND_MIXED << 2) | ((self.arc_lists.len() as u32) << 10);
-                    self.arc_lists.push((start, self.arc_arena.len() as u32));
+                    let mut by_angle: Vec<(f64, u32)> = arcs
+                        .iter()
+                        .zip(&angles)
+                        .filter(|&(_, &a)| a <= keep_rad)
+                        .map(|(&i, &a)| (a, i))
+                        .collect();
+                    by_angle.sort_by(|x, y| x.0.total_cmp(&y.0));
+                    self.arc_arena.extend(by_angle.iter().map(|&(_, i)| i));
+                    self.mixed_cells
+                        .push((block.row0 * self.cols + block.col0) as u32);
+                    self.arc_lists.push(ArcList {
+                        start,
+                        end: self.arc_arena.len() as u32,
+                        lowest_band: self.band_of(lo_m - BAND_MARGIN_M),
+                        highest_band: self.band_of(hi_m + BAND_MARGIN_M),
+                    });
                 }
             }
             for row in block.row0..block.row0 + block.rows {
@@ -428,6 +508,9 @@ impl BandedGrid {
 
     /// The band that holds every distance in [lo_m, hi_m] with a margin, if there is one.
     fn settled_band(&self, lo_m: f64, hi_m: f64) -> Option<u8> {
+        if self.thresholds_m.len() >= usize::from(BAND_MIXED) {
+            return None;
+        }
         let mut lower = f64::NEG_INFINITY;
         for (i, &upper) in self.thresholds_m.iter().enumerate() {
             if lo_m > lower + BAND_MARGIN_M && hi_m < upper - BAND_MARGIN_M {

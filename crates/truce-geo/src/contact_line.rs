@@ -103,9 +103,61 @@ impl ContactLine {
         arc_angle_rad(&self.arcs[index], p)
     }
 
+    /// Whether the angle from `p` to arc `index` is at most `limit`'s angle, decided without
+    /// trigonometry: `Some(answer)` when the answer is clear by a margin, `None` when it is
+    /// too close to call and the caller must compute [`ContactLine::arc_angle_rad`].
+    #[inline]
+    pub fn arc_within(&self, index: usize, p: UnitVector, limit: &AngleLimit) -> Option<bool> {
+        let arc = &self.arcs[index];
+        if let Some(n) = arc.normal {
+            let s = dot(p.0, n);
+            let f = [p.0[0] - s * n[0], p.0[1] - s * n[1], p.0[2] - s * n[2]];
+            if dot(cross(arc.a.0, f), n) >= 0.0 && dot(cross(f, arc.b.0), n) >= 0.0 {
+                // atan2(|s|, |F|) ≤ θ  ⟺  |s| ≤ tan θ · |F|, for θ < π/2.
+                let gap = limit.tan * norm(f) - s.abs();
+                return clear(gap);
+            }
+        }
+        // The nearer endpoint: angle ≤ θ  ⟺  P·A ≥ cos θ (unit vectors).
+        let gap = p.dot(arc.a).max(p.dot(arc.b)) - limit.cos;
+        clear(gap)
+    }
+
     /// The endpoints of arc `index`, as unit vectors.
     pub fn arc_endpoints(&self, index: usize) -> (UnitVector, UnitVector) {
         (self.arcs[index].a, self.arcs[index].b)
+    }
+}
+
+/// An angle θ < π/2 prepared for [`ContactLine::arc_within`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AngleLimit {
+    pub rad: f64,
+    cos: f64,
+    tan: f64,
+}
+
+impl AngleLimit {
+    pub fn new(rad: f64) -> AngleLimit {
+        AngleLimit {
+            rad,
+            cos: rad.cos(),
+            tan: rad.tan(),
+        }
+    }
+}
+
+/// Rounding in the tests above is below 1e-15; anything within this is left to atan2.
+const UNDECIDED: f64 = 1e-12;
+
+#[inline]
+fn clear(gap: f64) -> Option<bool> {
+    if gap > UNDECIDED {
+        Some(true)
+    } else if gap < -UNDECIDED {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -52,6 +52,19 @@ fn main() {
         })
         .collect();
 
+    let exact_side = points
+        .iter()
+        .filter(|&&p| assessor.grid().needs_exact(p).0)
+        .count();
+    let exact_band = points
+        .iter()
+        .filter(|&&p| assessor.grid().needs_exact(p).1)
+        .count();
+    println!(
+        "points needing exact side: {:.2}%, exact band: {:.2}%",
+        100.0 * exact_side as f64 / n as f64,
+        100.0 * exact_band as f64 / n as f64
+    );
     for round in 0..3 {
         let started = Instant::now();
         let mut inside = 0usize;
