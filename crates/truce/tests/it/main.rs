@@ -200,6 +200,66 @@ fn a_rejected_file_names_line_and_field_and_leaves_the_store_unchanged() {
 }
 
 #[test]
+fn every_kind_of_bad_row_is_refused_by_ingest_with_the_store_unchanged() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("store.db");
+    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
+    assert!(
+        truce(&[
+            "ingest",
+            "--db",
+            db.to_str().expect("utf8"),
+            good.to_str().expect("utf8")
+        ])
+        .status
+        .success()
+    );
+    let before = store_contents(&db);
+    let header = "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,version,bright_ti5,frp,daynight,instrument";
+    let row =
+        "48.56341,38.93948,367,0.69,0.74,2025-09-07,08:45:00,N20,high,2.0NRT,295.08,33.58,D,VIIRS";
+    let located = r#""location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}"#;
+    let cases = [
+        (
+            "missing.csv",
+            format!("{header}\n{row}\n{}\n", row.replacen(",VIIRS", "", 1)),
+            "missing.csv:3: expected 14 fields as in the header, found 13",
+        ),
+        (
+            "text.csv",
+            format!("{header}\n{}\n", row.replacen("48.56341", "north", 1)),
+            "text.csv:2: field `latitude`: expected a number, found `north`",
+        ),
+        (
+            "pole.csv",
+            format!("{header}\n{}\n", row.replacen("48.56341", "91", 1)),
+            "pole.csv:2: field `latitude`: must be in [-90, 90], found 91",
+        ),
+        (
+            "offset.ndjson",
+            format!(
+                "{{\"source\":\"p\",\"source_ref\":\"1\",\"kind\":\"explosion\",\"observed_at\":\"2025-09-01T00:52:00\",{located}}}\n"
+            ),
+            "offset.ndjson:1: field `observed_at`: timestamp `2025-09-01T00:52:00` has no UTC offset",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        let o = truce(&[
+            "ingest",
+            "--db",
+            db.to_str().expect("utf8"),
+            path.to_str().expect("utf8"),
+        ]);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let shown = stdout(&o).replace(&format!("{}/", tmp.path().display()), "");
+        assert!(shown.contains(expected), "{name}: {shown}");
+        assert_eq!(store_contents(&db), before, "{name} changed the store");
+    }
+}
+
+#[test]
 fn a_bad_agreement_is_refused_before_anything_runs() {
     let tmp = tempfile::tempdir().expect("tmp");
     let folder = tmp.path().join("scenario");
