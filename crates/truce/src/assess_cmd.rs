@@ -10,7 +10,9 @@ use rayon::prelude::*;
 use serde_json::json;
 use truce_core::replay::{ReplaySummary, Tally};
 use truce_core::{Assessor, PartySide, ZoneRef};
+use truce_formats::points::Points;
 use truce_formats::summary::{Incidents, summary_json};
+use truce_geo::{Classification, LonLat};
 
 use crate::exit::Refusal;
 use crate::load;
@@ -25,6 +27,10 @@ pub struct AssessArgs {
     /// Print the counts and timings as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Use the exact reference definitions (every arc, every edge) instead of the fast grid:
+    /// thousands of times slower, for checking that both give the same counts.
+    #[arg(long)]
+    pub exact: bool,
 }
 
 /// Points per unit of parallel work.
@@ -62,36 +68,27 @@ pub fn run(args: AssessArgs) -> Result<()> {
     let first_day = effective_s.div_euclid(86_400);
     let slots = agreement.zones.len() + 1;
     let stride = 2 * slots;
-    // counts[(day - first_day) * stride + side * slots + zone]: one flat vector per chunk of
-    // points, summed at the end; no allocation per point.
-    let counts: Vec<u64> = points
-        .positions
-        .par_chunks(CHUNK)
-        .zip(points.observed_at_s.par_chunks(CHUNK))
-        .map(|(positions, times)| {
-            let mut counts = vec![0u64; stride * 32];
-            for (&p, &t) in positions.iter().zip(times) {
-                if t < effective_s || t >= expires_s {
-                    continue;
-                }
-                let c = assessor.classify_raw(p);
-                let at = (t.div_euclid(86_400) - first_day) as usize * stride
-                    + usize::from(c.inside) * slots
-                    + usize::from(c.band);
-                if at >= counts.len() {
-                    counts.resize((at / stride + 32) * stride, 0);
-                }
-                counts[at] += 1;
+    let window = Window {
+        effective_s,
+        expires_s,
+        first_day,
+        slots,
+    };
+    let counts = if args.exact {
+        count(&points, &window, |p| {
+            let a = agreement.assess_exact(p);
+            let band = match a.zone {
+                ZoneRef::Band(i) => i as u8,
+                ZoneRef::Outside => agreement.zones.len() as u8,
+            };
+            Classification {
+                inside: a.side == PartySide::Inside,
+                band,
             }
-            counts
         })
-        .reduce(Vec::new, |mut a, b| {
-            if a.len() < b.len() {
-                a.resize(b.len(), 0);
-            }
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        });
+    } else {
+        count(&points, &window, |p| assessor.classify_raw(p))
+    };
     let assess_s = started.elapsed().as_secs_f64();
 
     let mut tally = Tally::new(&agreement);
@@ -132,6 +129,7 @@ pub fn run(args: AssessArgs) -> Result<()> {
     let mut doc = summary_json(&agreement, &summary, Incidents::Omitted);
     doc["points_read"] = json!(points.positions.len() + points.unlocated_at_s.len());
     doc["timing"] = json!({"read_s": read_s, "build_s": build_s, "assess_s": assess_s});
+    doc["method"] = json!(if args.exact { "exact" } else { "grid" });
     let (cells, band_mixed, side_mixed) = assessor.grid().cell_stats();
     doc["assessor"] = json!({
         "cells": cells,
@@ -171,6 +169,53 @@ pub fn run(args: AssessArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Which points count, and how counts are laid out.
+struct Window {
+    effective_s: i64,
+    expires_s: i64,
+    first_day: i64,
+    slots: usize,
+}
+
+/// Counts points per (day, side, zone) in parallel: `counts[(day - first_day) * 2 * slots +
+/// side * slots + zone]`, one flat vector per chunk of points, summed at the end; no
+/// allocation per point.
+fn count(
+    points: &Points,
+    w: &Window,
+    classify: impl Fn(LonLat) -> Classification + Sync,
+) -> Vec<u64> {
+    let stride = 2 * w.slots;
+    points
+        .positions
+        .par_chunks(CHUNK)
+        .zip(points.observed_at_s.par_chunks(CHUNK))
+        .map(|(positions, times)| {
+            let mut counts = vec![0u64; stride * 32];
+            for (&p, &t) in positions.iter().zip(times) {
+                if t < w.effective_s || t >= w.expires_s {
+                    continue;
+                }
+                let c = classify(p);
+                let at = (t.div_euclid(86_400) - w.first_day) as usize * stride
+                    + usize::from(c.inside) * w.slots
+                    + usize::from(c.band);
+                if at >= counts.len() {
+                    counts.resize((at / stride + 32) * stride, 0);
+                }
+                counts[at] += 1;
+            }
+            counts
+        })
+        .reduce(Vec::new, |mut a, b| {
+            if a.len() < b.len() {
+                a.resize(b.len(), 0);
+            }
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        })
 }
 
 fn day_of(day_number: i64) -> Result<chrono::NaiveDate> {
