@@ -6,7 +6,7 @@
 //! more than the rounding slack, so the arc that the exhaustive search would pick is always
 //! visited and the result equals [`ContactLine::distance_m`] bit for bit.
 
-use crate::contact_line::ContactLine;
+use crate::contact_line::{ContactLine, NearestArc};
 use crate::sphere::{UnitVector, central_angle_rad};
 
 const LEAF_ARCS: usize = 4;
@@ -121,19 +121,19 @@ impl ArcTree {
     /// The smallest angle from `p` to any arc, in radians: the same value as the exhaustive
     /// minimum over every arc.
     pub(crate) fn nearest_angle_rad(&self, line: &ContactLine, p: UnitVector) -> f64 {
-        let mut best = f64::INFINITY;
+        let mut search = NearestArc::new(p);
         let mut stack: [(u32, f64); 64] = [(0, 0.0); 64];
         let mut depth = 1;
         while depth > 0 {
             depth -= 1;
             let (node_index, bound) = stack[depth];
-            if bound > best + SLACK_RAD {
+            if bound > search.best_rad() + SLACK_RAD {
                 continue;
             }
             let node = self.nodes[node_index as usize];
             if node.leaf {
                 for &arc in &self.order[node.start as usize..node.end as usize] {
-                    best = best.min(line.arc_angle_rad(arc as usize, p));
+                    search.offer(line, arc as usize);
                 }
                 continue;
             }
@@ -154,15 +154,15 @@ impl ArcTree {
                     .map(|i| line.arc_angle_rad(i, p))
                     .fold(f64::INFINITY, f64::min);
             }
-            if second.1 <= best + SLACK_RAD {
+            if second.1 <= search.best_rad() + SLACK_RAD {
                 stack[depth] = second;
                 depth += 1;
             }
-            if first.1 <= best + SLACK_RAD {
+            if first.1 <= search.best_rad() + SLACK_RAD {
                 stack[depth] = first;
                 depth += 1;
             }
         }
-        best
+        search.best_rad()
     }
 }

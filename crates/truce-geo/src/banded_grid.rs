@@ -9,7 +9,7 @@
 
 use crate::LonLat;
 use crate::arc_tree::ArcTree;
-use crate::contact_line::{AngleLimit, ContactLine};
+use crate::contact_line::{AngleLimit, ContactLine, NearestArc};
 use crate::control_area::{ControlArea, RingPosition, edge_position};
 use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
 
@@ -44,12 +44,21 @@ struct RingRun {
     end: u32,
 }
 
-/// The candidate arcs of a mixed-band cell (nearest to the cell's centre first) and the bands
-/// its points can fall in.
-#[derive(Clone, Copy, Debug)]
-struct ArcList {
+/// Candidate arcs for the points of a block of cells: a range of `arc_arena`, ordered by
+/// angle from the block's centre, and the block's angular radius. A point of the block is at
+/// least (centre angle − radius) from an arc, so a scan can stop at the first arc whose
+/// bound exceeds the best angle found.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
     start: u32,
     end: u32,
+    radius_rad: f64,
+}
+
+/// The candidate arcs of a mixed-band cell and the bands its points can fall in.
+#[derive(Clone, Copy, Debug)]
+struct ArcList {
+    span: Span,
     lowest_band: u8,
     highest_band: u8,
 }
@@ -71,7 +80,12 @@ pub struct BandedGrid {
     /// The mixed-band cells, ascending, and for each a range of `arc_arena`.
     mixed_cells: Vec<u32>,
     arc_lists: Vec<ArcList>,
+    /// Per [`LIST_BLOCK`]² block of cells: a range of `arc_arena` holding every arc that can
+    /// be nearest to a point of the block, nearest to its centre first.
+    block_lists: Vec<Span>,
     arc_arena: Vec<u32>,
+    /// Per entry of `arc_arena`: the arc's angle from its list's block centre, radians.
+    arc_center_rad: Vec<f64>,
     /// Per grid row: a range of `ring_runs`.
     row_runs: Vec<(u32, u32)>,
     ring_runs: Vec<RingRun>,
@@ -86,12 +100,19 @@ pub struct BandedGrid {
 }
 
 /// A rectangle of cells under consideration while building.
+/// A square of `size` × `size` cells (a power of two, aligned to its size), clipped to the grid.
+#[derive(Clone, Copy)]
 struct Block {
     col0: usize,
     row0: usize,
-    cols: usize,
-    rows: usize,
+    size: usize,
 }
+
+/// Blocks of this many cells a side keep a list of the arcs that can be nearest to any of
+/// their points, for exact distances anywhere in the grid.
+const LIST_BLOCK: usize = 8;
+/// The blocks the build starts from.
+const ROOT_BLOCK: usize = 64;
 
 impl BandedGrid {
     /// Builds the grid for a line, an area and increasing band thresholds in metres (each band
@@ -119,7 +140,12 @@ impl BandedGrid {
             cells: vec![0; cols * rows],
             mixed_cells: Vec::new(),
             arc_lists: Vec::new(),
+            block_lists: vec![
+                Span::default();
+                cols.div_ceil(LIST_BLOCK) * rows.div_ceil(LIST_BLOCK)
+            ],
             arc_arena: Vec::new(),
+            arc_center_rad: Vec::new(),
             row_runs: Vec::new(),
             ring_runs: Vec::new(),
             row_edges: Vec::new(),
@@ -143,16 +169,14 @@ impl BandedGrid {
                     .map(|e| [e[0].lon_deg, e[0].lat_deg, e[1].lon_deg, e[1].lat_deg])
             })
             .collect();
-        let root = 64usize;
-        for row0 in (0..rows).step_by(root) {
-            for col0 in (0..cols).step_by(root) {
+        for row0 in (0..rows).step_by(ROOT_BLOCK) {
+            for col0 in (0..cols).step_by(ROOT_BLOCK) {
                 let block = Block {
                     col0,
                     row0,
-                    cols: root.min(cols - col0),
-                    rows: root.min(rows - row0),
+                    size: ROOT_BLOCK,
                 };
-                grid.settle(block, &all_arcs, &all_edges);
+                grid.settle(block, &all_arcs, &all_edges, false);
             }
         }
         // Cells were settled in tree order; lookups want them by index.
@@ -175,7 +199,8 @@ impl BandedGrid {
         self.cells.len()
             + self.mixed_cells.len() * 4
             + self.arc_lists.len() * std::mem::size_of::<ArcList>()
-            + self.arc_arena.len() * 4
+            + self.block_lists.len() * std::mem::size_of::<Span>()
+            + self.arc_arena.len() * 12
             + self.row_runs.len() * 8
             + self.ring_runs.len() * std::mem::size_of::<RingRun>()
             + self.row_edges.len() * 32
@@ -247,7 +272,12 @@ impl BandedGrid {
                 if self.cells[cell] >> 2 == BAND_MIXED {
                     self.distance_in_cell(cell, p)
                 } else {
-                    self.distance_by_tree_m(p)
+                    let block =
+                        (row / LIST_BLOCK) * self.cols.div_ceil(LIST_BLOCK) + col / LIST_BLOCK;
+                    match self.block_lists[block] {
+                        span if span.start < span.end => self.distance_over_m(span, p),
+                        _ => self.distance_by_tree_m(p),
+                    }
                 }
             }
             None => self.distance_by_tree_m(p),
@@ -286,7 +316,7 @@ impl BandedGrid {
             return self.band_of(self.distance_by_tree_m(p));
         };
         let list = self.arc_lists[k];
-        let arcs = &self.arc_arena[list.start as usize..list.end as usize];
+        let arcs = &self.arc_arena[list.span.start as usize..list.span.end as usize];
         let v = UnitVector::from_lon_lat(p);
         for band in list.lowest_band..list.highest_band {
             let Some(limit) = &self.limits[usize::from(band)] else {
@@ -311,13 +341,23 @@ impl BandedGrid {
         let Ok(k) = self.mixed_cells.binary_search(&(cell as u32)) else {
             return self.distance_by_tree_m(p);
         };
-        let ArcList { start, end, .. } = self.arc_lists[k];
-        let v = UnitVector::from_lon_lat(p);
-        let mut best = f64::INFINITY;
-        for &arc in &self.arc_arena[start as usize..end as usize] {
-            best = best.min(self.line.arc_angle_rad(arc as usize, v));
+        self.distance_over_m(self.arc_lists[k].span, p)
+    }
+
+    /// The smallest distance from `p` (a point of the span's block) to the span's arcs, in
+    /// metres. Arcs are visited nearest to the block's centre first; the scan stops when the
+    /// remaining ones provably cannot be nearer than the best so far.
+    fn distance_over_m(&self, span: Span, p: LonLat) -> f64 {
+        let mut search = NearestArc::new(UnitVector::from_lon_lat(p));
+        let range = span.start as usize..span.end as usize;
+        let arcs = self.arc_arena[range.clone()].iter();
+        for (&arc, &center_rad) in arcs.zip(&self.arc_center_rad[range]) {
+            if center_rad - span.radius_rad > search.best_rad() + SLACK_RAD {
+                break;
+            }
+            search.offer(&self.line, arc as usize);
         }
-        EARTH_RADIUS_M * best
+        EARTH_RADIUS_M * search.best_rad()
     }
 
     /// The exact point-in-area test restricted to the edges that cross `p`'s row: edges that
@@ -402,12 +442,16 @@ impl BandedGrid {
         }
     }
 
-    /// Decides a block of cells: settles it whole if bounds allow, else splits it.
-    fn settle(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]]) {
+    /// Decides a block of cells: settles it whole if bounds allow, else splits it. Blocks
+    /// that an ancestor settled (`settled`) are still split down to [`LIST_BLOCK`] to give
+    /// every list block its candidate arcs.
+    fn settle(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]], settled: bool) {
+        let cols = block.size.min(self.cols - block.col0);
+        let rows = block.size.min(self.rows - block.row0);
         let lon_a = self.lon0_deg + block.col0 as f64 * self.cell_lon_deg;
-        let lon_b = self.lon0_deg + (block.col0 + block.cols) as f64 * self.cell_lon_deg;
+        let lon_b = self.lon0_deg + (block.col0 + cols) as f64 * self.cell_lon_deg;
         let lat_a = self.lat0_deg + block.row0 as f64 * self.cell_lat_deg;
-        let lat_b = self.lat0_deg + (block.row0 + block.rows) as f64 * self.cell_lat_deg;
+        let lat_b = self.lat0_deg + (block.row0 + rows) as f64 * self.cell_lat_deg;
         let center = LonLat::new((lon_a + lon_b) / 2.0, (lat_a + lat_b) / 2.0);
         let c = UnitVector::from_lon_lat(center);
         // The farthest point of a lon/lat rectangle from its centre is a corner.
@@ -436,6 +480,35 @@ impl BandedGrid {
             .filter(|&(_, &a)| a <= keep_rad)
             .map(|(&i, _)| i)
             .collect();
+        let list = |grid: &mut BandedGrid| -> Span {
+            let mut pairs: Vec<(f64, u32)> = arcs
+                .iter()
+                .zip(&angles)
+                .filter(|&(_, &a)| a <= keep_rad)
+                .map(|(&i, &a)| (a, i))
+                .collect();
+            pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+            let start = grid.arc_arena.len() as u32;
+            grid.arc_arena.extend(pairs.iter().map(|&(_, i)| i));
+            grid.arc_center_rad.extend(pairs.iter().map(|&(a, _)| a));
+            Span {
+                start,
+                end: grid.arc_arena.len() as u32,
+                radius_rad,
+            }
+        };
+        if block.size == LIST_BLOCK {
+            let index = (block.row0 / LIST_BLOCK) * self.cols.div_ceil(LIST_BLOCK)
+                + block.col0 / LIST_BLOCK;
+            self.block_lists[index] = list(self);
+        }
+        if settled {
+            if block.size > LIST_BLOCK {
+                self.split(block, &near_arcs, &[], true);
+            }
+            return;
+        }
+
         let lo_m = EARTH_RADIUS_M * (center_rad - radius_rad).max(0.0);
         let hi_m = EARTH_RADIUS_M * (center_rad + radius_rad);
         let band = self.settled_band(lo_m, hi_m);
@@ -458,50 +531,45 @@ impl BandedGrid {
             SIDE_MIXED
         };
 
-        let single = block.cols == 1 && block.rows == 1;
-        if (band.is_some() && side != SIDE_MIXED) || single {
+        if (band.is_some() && side != SIDE_MIXED) || block.size == 1 {
             let mut code = side;
             match band {
                 Some(b) => code |= b << 2,
                 None => {
                     code |= BAND_MIXED << 2;
-                    let start = self.arc_arena.len() as u32;
-                    let mut by_angle: Vec<(f64, u32)> = arcs
-                        .iter()
-                        .zip(&angles)
-                        .filter(|&(_, &a)| a <= keep_rad)
-                        .map(|(&i, &a)| (a, i))
-                        .collect();
-                    by_angle.sort_by(|x, y| x.0.total_cmp(&y.0));
-                    self.arc_arena.extend(by_angle.iter().map(|&(_, i)| i));
+                    let span = list(self);
                     self.mixed_cells
                         .push((block.row0 * self.cols + block.col0) as u32);
                     self.arc_lists.push(ArcList {
-                        start,
-                        end: self.arc_arena.len() as u32,
+                        span,
                         lowest_band: self.band_of(lo_m - BAND_MARGIN_M),
                         highest_band: self.band_of(hi_m + BAND_MARGIN_M),
                     });
                 }
             }
-            for row in block.row0..block.row0 + block.rows {
+            for row in block.row0..block.row0 + rows {
                 let at = row * self.cols;
-                self.cells[at + block.col0..at + block.col0 + block.cols].fill(code);
+                self.cells[at + block.col0..at + block.col0 + cols].fill(code);
+            }
+            if block.size > LIST_BLOCK {
+                self.split(block, &near_arcs, &[], true);
             }
             return;
         }
-        let (c_half, r_half) = (block.cols.div_ceil(2), block.rows.div_ceil(2));
-        for (dr, rows) in [(0, r_half), (r_half, block.rows - r_half)] {
-            for (dc, cols) in [(0, c_half), (c_half, block.cols - c_half)] {
-                if rows > 0 && cols > 0 {
-                    let child = Block {
-                        col0: block.col0 + dc,
-                        row0: block.row0 + dr,
-                        cols,
-                        rows,
-                    };
-                    self.settle(child, &near_arcs, &near_edges);
-                }
+        self.split(block, &near_arcs, &near_edges, false);
+    }
+
+    /// Settles the (up to four) children of a block that lie within the grid.
+    fn split(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]], settled: bool) {
+        let half = block.size / 2;
+        for (dc, dr) in [(0, 0), (half, 0), (0, half), (half, half)] {
+            let child = Block {
+                col0: block.col0 + dc,
+                row0: block.row0 + dr,
+                size: half,
+            };
+            if child.col0 < self.cols && child.row0 < self.rows {
+                self.settle(child, arcs, edges, settled);
             }
         }
     }

@@ -20,6 +20,8 @@ struct Arc {
 #[derive(Clone, Debug)]
 pub struct ContactLine {
     arcs: Vec<Arc>,
+    /// Per arc: its midpoint and half-length, for cheap lower bounds.
+    bounds: Vec<ArcBound>,
     vertices: Vec<Vec<LonLat>>,
 }
 
@@ -63,7 +65,9 @@ impl ContactLine {
         if arcs.is_empty() {
             return Err(GeoError::EmptyLine);
         }
+        let bounds = arcs.iter().map(ArcBound::new).collect();
         Ok(ContactLine {
+            bounds,
             arcs,
             vertices: polylines,
         })
@@ -126,6 +130,87 @@ impl ContactLine {
     /// The endpoints of arc `index`, as unit vectors.
     pub fn arc_endpoints(&self, index: usize) -> (UnitVector, UnitVector) {
         (self.arcs[index].a, self.arcs[index].b)
+    }
+}
+
+/// Every point of an arc lies within `half_rad` of its midpoint.
+#[derive(Clone, Copy, Debug)]
+struct ArcBound {
+    mid: [f64; 3],
+    cos_half: f64,
+    sin_half: f64,
+}
+
+impl ArcBound {
+    fn new(arc: &Arc) -> ArcBound {
+        let sum = [
+            arc.a.0[0] + arc.b.0[0],
+            arc.a.0[1] + arc.b.0[1],
+            arc.a.0[2] + arc.b.0[2],
+        ];
+        let len = norm(sum);
+        let mid = if len > 0.0 {
+            [sum[0] / len, sum[1] / len, sum[2] / len]
+        } else {
+            arc.a.0
+        };
+        // Half the arc's angle, rounded up a little so that the bound stays a bound.
+        let half_rad = central_angle_rad(arc.a, arc.b) / 2.0 * (1.0 + 1e-12) + 1e-12;
+        ArcBound {
+            mid,
+            cos_half: half_rad.cos(),
+            sin_half: half_rad.sin(),
+        }
+    }
+}
+
+/// A running search for the nearest arc: offers arcs one at a time and skips, by a cheap
+/// lower bound (angle to the arc ≥ angle to its midpoint − half its length), those that cannot
+/// beat the best so far. The minimum it returns is the exact per-arc angle of the nearest arc,
+/// the same value the exhaustive minimum gives.
+#[derive(Clone, Copy, Debug)]
+pub struct NearestArc {
+    p: UnitVector,
+    best_rad: f64,
+    /// cos and sin of `best_rad` plus the slack.
+    cos_t: f64,
+    sin_t: f64,
+}
+
+/// Rounding of the bound's arithmetic is far below this, in radians (about 6 mm).
+const BOUND_SLACK_RAD: f64 = 1e-9;
+
+impl NearestArc {
+    pub fn new(p: UnitVector) -> NearestArc {
+        NearestArc {
+            p,
+            best_rad: f64::INFINITY,
+            cos_t: -1.0,
+            sin_t: 0.0,
+        }
+    }
+
+    /// The best angle so far, radians (infinite before the first arc).
+    pub fn best_rad(&self) -> f64 {
+        self.best_rad
+    }
+
+    #[inline]
+    pub fn offer(&mut self, line: &ContactLine, index: usize) {
+        if self.best_rad < 3.0 {
+            let b = &line.bounds[index];
+            // angle(p, mid) > t + h  ⟺  p·mid < cos(t + h) = cos t cos h − sin t sin h.
+            let limit = self.cos_t * b.cos_half - self.sin_t * b.sin_half;
+            if dot(self.p.0, b.mid) < limit - 1e-15 {
+                return;
+            }
+        }
+        let angle = arc_angle_rad(&line.arcs[index], self.p);
+        if angle < self.best_rad {
+            self.best_rad = angle;
+            let t = angle + BOUND_SLACK_RAD;
+            (self.sin_t, self.cos_t) = t.sin_cos();
+        }
     }
 }
 

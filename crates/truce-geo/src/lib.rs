@@ -11,7 +11,7 @@ mod control_area;
 mod sphere;
 
 pub use banded_grid::{BandedGrid, Classification};
-pub use contact_line::ContactLine;
+pub use contact_line::{ContactLine, NearestArc};
 pub use control_area::{ControlArea, Polygon};
 pub use sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad, great_circle_distance_m};
 
