@@ -1,10 +1,13 @@
 //! `truce`: the command line of the Truce ceasefire monitoring and verification system.
 
 mod assess_cmd;
+mod evaluate_cmd;
 mod exit;
+mod incidents_cmd;
 mod ingest_cmd;
 mod load;
 mod replay_cmd;
+mod simulate_cmd;
 
 use std::path::PathBuf;
 
@@ -43,6 +46,12 @@ enum Command {
     Demo(replay_cmd::DemoArgs),
     /// Assess a file of points in memory against an agreement and count them per day, side, zone.
     Assess(assess_cmd::AssessArgs),
+    /// Fuse observations into graded incidents and export them (NDJSON with --json).
+    Incidents(incidents_cmd::IncidentsArgs),
+    /// Simulate a scenario: ground-truth events and what a realistic sensor mix reports.
+    Simulate(simulate_cmd::SimulateArgs),
+    /// Score the system's incidents for a simulated scenario against its truth files.
+    Evaluate(evaluate_cmd::EvaluateArgs),
 }
 
 /// Where the store lives unless `--db` says otherwise.
@@ -59,6 +68,9 @@ fn main() -> std::process::ExitCode {
         Command::Replay(args) => replay_cmd::run(args),
         Command::Demo(args) => replay_cmd::demo(args),
         Command::Assess(args) => assess_cmd::run(args),
+        Command::Incidents(args) => incidents_cmd::run(args),
+        Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Evaluate(args) => evaluate_cmd::run(args),
     };
     exit::report(result)
 }
