@@ -12,12 +12,15 @@
 #   TRUCE_SCENARIO   scenario folder (default: data/scenario-2025-09 under the repository root)
 #   BENCH_REPS       repetitions per tool and N (default 3)
 #   BENCH_SEED       seed of gen_points.py (default 20250901)
-#   BENCH_PEERS      peers to run (default "postgis shapely duckdb")
+#   BENCH_PEERS      peers to run (default "postgis shapely duckdb"); PEER:VARIANT runs a peer's
+#                    other formulation as its own row, e.g. "shapely:dwithin duckdb:distance"
 #   BENCH_TRUCE      0 to skip Truce (default 1)
 #   BENCH_BUILD      0 to skip `cargo build --release -p truce` (default 1)
 #   TRUCE_BIN        Truce binary (default target/release/truce)
 #   BENCH_INSTALL    0 to install nothing (pip, apt-get); default 1
 #   BENCH_KEEP       1 to keep the work folder with the generated files
+#   BENCH_WAIT_IDLE  wait up to this many seconds before each run for the machine to be idle
+#                    (>= 90 % idle over 1 s); default 0. Each run records the idle share seen.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -112,6 +115,29 @@ RAW=$WORK/raw.jsonl
 : >"$RAW"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 
+# cpu_idle_pct: share of idle CPU time over the next second, from /proc/stat
+cpu_idle_pct() {
+  local a b
+  read -r -a a </proc/stat
+  sleep 1
+  read -r -a b </proc/stat
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  if [ "$total" -le 0 ]; then echo 100; else echo $(( 100 * idle / total )); fi
+}
+
+IDLE_PCT=""
+wait_idle() {
+  IDLE_PCT=""
+  [ -r /proc/stat ] || return 0
+  local deadline=$(( $(date +%s) + ${BENCH_WAIT_IDLE:-0} ))
+  while :; do
+    IDLE_PCT=$(cpu_idle_pct)
+    if [ "$IDLE_PCT" -ge 90 ] || [ "$(date +%s)" -ge "$deadline" ]; then break; fi
+  done
+  if [ "$IDLE_PCT" -lt 90 ]; then say "machine busy before this run: ${IDLE_PCT}% idle"; fi
+}
+
 # run_tool TOOL N CMD... : BENCH_REPS timed runs; a peer that exits 3 is "not available here"
 # (for Truce, exit 3 means "input rejected": a failure)
 run_tool() {
@@ -120,6 +146,7 @@ run_tool() {
   local rep rc t0 t1
   for rep in $(seq 1 "$REPS"); do
     if [ "$tool" = truce-ingest ]; then rm -f "$WORK"/ingest.db*; fi
+    wait_idle
     say "N=$n $tool rep $rep/$REPS"
     set +e
     rm -f "$WORK/time.txt"
@@ -139,7 +166,7 @@ run_tool() {
       note "$tool failed at N=$n (exit $rc)"
     fi
     "$PY" "$BENCH_DIR/runlib.py" record --tool "$tool" --n "$n" --rep "$rep" --rc "$rc" --wall-ns $((t1 - t0)) \
-      --time-file "$WORK/time.txt" --out-file "$WORK/out.txt" >>"$RAW"
+      --idle-before "${IDLE_PCT:--1}" --time-file "$WORK/time.txt" --out-file "$WORK/out.txt" >>"$RAW"
     if [ "$rc" != 0 ]; then return 0; fi
   done
 }
@@ -156,9 +183,15 @@ for n in "${NS[@]}"; do
     run_tool truce-ingest "$n" "$TRUCE" ingest "$FIRMS" --db "$WORK/ingest.db" "${INGEST_ARGS[@]+"${INGEST_ARGS[@]}"}" --json
     rm -f "$FIRMS" "$WORK"/ingest.db*
   fi
-  for peer in $PEERS; do
+  for spec in $PEERS; do
+    peer=${spec%%:*}
     if [ ! -f "$BENCH_DIR/peer_$peer.py" ]; then note "unknown peer $peer"; continue; fi
-    run_tool "$peer" "$n" "$PY" "$BENCH_DIR/peer_$peer.py" "$POINTS" --agreement "$AGREEMENT"
+    if [ "$spec" = "$peer" ]; then
+      run_tool "$peer" "$n" "$PY" "$BENCH_DIR/peer_$peer.py" "$POINTS" --agreement "$AGREEMENT"
+    else
+      variant=${spec#*:}
+      run_tool "$peer-$variant" "$n" "$PY" "$BENCH_DIR/peer_$peer.py" "$POINTS" --agreement "$AGREEMENT" --variant "$variant"
+    fi
   done
   rm -f "$POINTS"
 done

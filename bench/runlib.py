@@ -59,8 +59,10 @@ def normalise(tool: str, doc: dict, timing: dict) -> dict:
             "counts": zone_counts(doc.get("totals", {})),
         }
     if tool == "truce-ingest":
+        total = doc.get("total") if isinstance(doc.get("total"), dict) else {}
         return {
-            "n": doc.get("observations_total", doc.get("n")) or None,
+            "n": doc.get("observations_total", total.get("records")),
+            "self_reported_s": total.get("seconds"),
             "load_s": None,
             "build_s": None,
             "query_s": timing.get("wall_s"),  # end to end
@@ -82,6 +84,8 @@ def cmd_record(a) -> None:
     if a.wall_ns is not None:
         timing["wall_s"] = a.wall_ns / 1e9  # finer than /usr/bin/time's 10 ms
     rec = {"tool": a.tool, "n_points": a.n, "rep": a.rep, "rc": a.rc, **timing}
+    if a.idle_before >= 0:
+        rec["idle_pct_before"] = a.idle_before
     doc = None
     for line in reversed(raw_out.strip().splitlines()):
         try:
@@ -161,6 +165,8 @@ def cmd_report(a) -> None:
             row["counts_stable"] = all(r.get("counts") == ok[0].get("counts") for r in ok)
             row["n_reported"] = ok[-1].get("n")
             row["details"] = ok[-1].get("details")
+            idle = [r["idle_pct_before"] for r in ok if "idle_pct_before" in r]
+            row["min_idle_pct_before"] = min(idle) if idle else None
         rows.append(row)
 
     out_lines = []
@@ -183,12 +189,12 @@ def cmd_report(a) -> None:
             )
         out_lines.append(
             "| tool | N | query s (median) | points/s | ratio Truce/tool | load s | build s | peak RSS MiB "
-            f"| counts = {ref_name or 'ref'} | max rel diff % | max abs diff |"
+            f"| counts = {ref_name or 'ref'} | max rel diff % | max abs diff | idle % before |"
         )
-        out_lines.append("|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
+        out_lines.append("|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|")
         for r in group:
             if not r.get("reps"):
-                out_lines.append(f"| {r['tool']} | {n:,} | failed | | | | | | | | |")
+                out_lines.append(f"| {r['tool']} | {n:,} | failed | | | | | | | | | |")
                 continue
             exact, rel, ab = compare(r.get("counts"), ref)
             r["exact_match"] = exact
@@ -206,7 +212,8 @@ def cmd_report(a) -> None:
             out_lines.append(
                 f"| {label} | {n:,} | {fmt(r['query_s'])} | {fmt(r.get('points_per_s'), '{:,.0f}')} "
                 f"| {fmt(ratio, '{:.2f}')} | {fmt(r.get('load_s'))} | {fmt(r.get('build_s'))} "
-                f"| {fmt(r.get('peak_rss_mib'), '{:.0f}')} | {same} | {fmt(rel, '{:.4f}')} | {fmt(ab, '{:d}')} |"
+                f"| {fmt(r.get('peak_rss_mib'), '{:.0f}')} | {same} | {fmt(rel, '{:.4f}')} | {fmt(ab, '{:d}')} "
+                f"| {fmt(r.get('min_idle_pct_before'), '{:d}')} |"
             )
     text = "\n".join(out_lines).lstrip("\n") + "\n"
     notes = meta.get("notes") or []
@@ -228,6 +235,7 @@ def main() -> None:
     r.add_argument("--rep", type=int, required=True)
     r.add_argument("--rc", type=int, required=True)
     r.add_argument("--wall-ns", type=int, help="wall time measured around the command")
+    r.add_argument("--idle-before", type=int, default=-1, help="idle CPU %% in the second before")
     r.add_argument("--time-file")
     r.add_argument("--out-file", required=True)
     p = sub.add_parser("report")
