@@ -24,8 +24,8 @@ pub struct ParsedObservation {
     /// The observation as canonical JSON: object keys sorted, no insignificant whitespace.
     /// Two submissions are the same content exactly when these strings are equal.
     pub canonical_json: String,
-    /// Lower-case hex SHA-256 of `canonical_json`.
-    pub content_sha256: String,
+    /// SHA-256 of `canonical_json`.
+    pub content_sha256: [u8; 32],
 }
 
 /// Everything read from one file: the observations that parsed and the problems found.
@@ -79,4 +79,36 @@ pub fn parse_observations(file: &str, bytes: &[u8]) -> ParsedBatch {
             )],
         },
     }
+}
+
+/// Parses a run of complete lines of a larger file, for streaming: `rows` begins at line
+/// `first_line` (1-based) of `file`; `header` is the file's first line, with its line end
+/// (FIRMS CSV: the column names; NDJSON: empty). Line numbers in the result are the file's.
+/// Problems with the header itself are the caller's to check once (parse the header alone).
+pub fn parse_observation_rows(
+    file: &str,
+    format: ObservationFormat,
+    header: &[u8],
+    rows: &[u8],
+    first_line: usize,
+) -> ParsedBatch {
+    let (mut batch, shift) = match format {
+        ObservationFormat::FirmsCsv => {
+            let mut bytes = Vec::with_capacity(header.len() + rows.len());
+            bytes.extend_from_slice(header);
+            bytes.extend_from_slice(rows);
+            // The rows start on line 2 of the buffer.
+            (firms::parse(file, &bytes), first_line.saturating_sub(2))
+        }
+        ObservationFormat::Ndjson => (ndjson::parse(file, rows), first_line.saturating_sub(1)),
+    };
+    for o in &mut batch.observations {
+        o.line += shift;
+    }
+    for d in &mut batch.diagnostics {
+        if let Some(line) = &mut d.line {
+            *line += shift;
+        }
+    }
+    batch
 }

@@ -104,12 +104,7 @@ pub(crate) fn parsed_observation(
     line: usize,
     canonical_json: String,
 ) -> ParsedObservation {
-    let digest = Sha256::digest(canonical_json.as_bytes());
-    let mut hex_digits = [0u8; 64];
-    let content_sha256 = match hex::encode_to_slice(digest, &mut hex_digits) {
-        Ok(()) => String::from_utf8_lossy(&hex_digits).into_owned(),
-        Err(_) => hex::encode(digest),
-    };
+    let content_sha256: [u8; 32] = Sha256::digest(canonical_json.as_bytes()).into();
     ParsedObservation {
         observation,
         line,

@@ -111,6 +111,30 @@ const INSERT_OBSERVATION: &str = "INSERT INTO observations \
 const CURRENT_REVISION: &str = "SELECT id, revision, content_sha256 FROM observations \
      WHERE source = ?1 AND source_ref = ?2 ORDER BY revision DESC LIMIT 1";
 
+/// A batch being written: one open write transaction that records are added to in chunks,
+/// so that a file of any size streams through in bounded memory. Nothing is visible to
+/// other connections until [`BatchWriter::commit`]; dropping the writer (or an error on the
+/// way) rolls everything back.
+pub struct BatchWriter<'s> {
+    store: &'s Store,
+    tx: rusqlite::Transaction<'s>,
+    batch_id: i64,
+    agreement_row: Option<i64>,
+    agreement_written: bool,
+    /// Records added so far: the batch index of the next one.
+    added: usize,
+    report: BatchReport,
+}
+
+impl std::fmt::Debug for BatchWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchWriter")
+            .field("batch_id", &self.batch_id)
+            .field("added", &self.added)
+            .finish()
+    }
+}
+
 impl Store {
     /// Ingests a batch in one transaction: all of it or nothing.
     ///
@@ -124,158 +148,207 @@ impl Store {
     /// A record refused by the schema (e.g. a latitude outside [-90, 90]) fails the whole
     /// batch with [`StoreError::Record`].
     pub fn ingest_batch(&mut self, batch: &NewBatch<'_>) -> Result<BatchReport, StoreError> {
-        if batch.agreement.is_none()
-            && let Some(index) = batch.records.iter().position(|r| r.assessment.is_some())
-        {
-            return Err(StoreError::AssessmentWithoutAgreement {
-                path: self.path.clone(),
-                index,
-            });
-        }
-        let tx = self.begin_write()?;
-        let (agreement_row, agreement_written) = match &batch.agreement {
+        let mut writer = self.begin_batch(batch.label, batch.received_at, batch.agreement)?;
+        let outcomes = writer.add(batch.records)?;
+        let mut report = writer.commit()?;
+        report.records = outcomes;
+        Ok(report)
+    }
+
+    /// Starts a batch: takes the write lock (waiting for another writer up to the busy
+    /// timeout) and opens its transaction. Records carrying assessments need `agreement`.
+    pub fn begin_batch<'s>(
+        &'s mut self,
+        label: &str,
+        received_at: DateTime<Utc>,
+        agreement: Option<AgreementRef<'_>>,
+    ) -> Result<BatchWriter<'s>, StoreError> {
+        let store: &'s Store = self;
+        let tx = store.begin_write()?;
+        let (agreement_row, agreement_written) = match &agreement {
             Some(agreement) => {
-                let (row, written) = upsert_agreement(&tx, self, agreement)?;
+                let (row, written) = upsert_agreement(&tx, store, agreement)?;
                 (Some(row), written)
             }
             None => (None, false),
         };
-        let record_count = i64::try_from(batch.records.len()).unwrap_or(i64::MAX);
         tx.prepare_cached(
             "INSERT INTO batches (label, received_at_s, record_count, new_count, \
-             revised_count, duplicate_count) VALUES (?1, ?2, ?3, 0, 0, 0)",
+             revised_count, duplicate_count) VALUES (?1, ?2, 0, 0, 0, 0)",
         )
-        .and_then(|mut stmt| {
-            stmt.execute((batch.label, batch.received_at.timestamp(), record_count))
-        })
-        .map_err(self.err("storing a batch"))?;
+        .and_then(|mut stmt| stmt.execute((label, received_at.timestamp())))
+        .map_err(store.err("storing a batch"))?;
         let batch_id = tx.last_insert_rowid();
+        Ok(BatchWriter {
+            store,
+            tx,
+            batch_id,
+            agreement_row,
+            agreement_written,
+            added: 0,
+            report: BatchReport {
+                batch_id: Some(BatchId(batch_id)),
+                new: 0,
+                revised: 0,
+                duplicate: 0,
+                assessments_written: 0,
+                records: Vec::new(),
+            },
+        })
+    }
+}
 
-        let mut report = BatchReport {
-            batch_id: Some(BatchId(batch_id)),
-            new: 0,
-            revised: 0,
-            duplicate: 0,
-            assessments_written: 0,
-            records: Vec::with_capacity(batch.records.len()),
-        };
+impl BatchWriter<'_> {
+    /// Adds records to the batch, in order; returns the outcome of each.
+    pub fn add(&mut self, records: &[NewRecord<'_>]) -> Result<Vec<RecordOutcome>, StoreError> {
+        let store = self.store;
+        let tx = &self.tx;
+        let batch_id = self.batch_id;
+        let report = &mut self.report;
+        let first_index = self.added;
+        if self.agreement_row.is_none()
+            && let Some(k) = records.iter().position(|r| r.assessment.is_some())
         {
-            let mut insert = tx
-                .prepare_cached(INSERT_OBSERVATION)
-                .map_err(self.err("preparing the observation insert"))?;
-            let mut current = tx
-                .prepare_cached(CURRENT_REVISION)
-                .map_err(self.err("preparing the revision lookup"))?;
-            let mut assess = match agreement_row {
-                Some(row) => Some((
-                    tx.prepare_cached(INSERT_ASSESSMENT)
-                        .map_err(self.err("preparing the assessment insert"))?,
-                    row,
-                )),
-                None => None,
+            return Err(StoreError::AssessmentWithoutAgreement {
+                path: store.path.clone(),
+                index: first_index + k,
+            });
+        }
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut insert = tx
+            .prepare_cached(INSERT_OBSERVATION)
+            .map_err(store.err("preparing the observation insert"))?;
+        let mut current = tx
+            .prepare_cached(CURRENT_REVISION)
+            .map_err(store.err("preparing the revision lookup"))?;
+        let mut assess = match self.agreement_row {
+            Some(row) => Some((
+                tx.prepare_cached(INSERT_ASSESSMENT)
+                    .map_err(store.err("preparing the assessment insert"))?,
+                row,
+            )),
+            None => None,
+        };
+        for (k, record) in records.iter().enumerate() {
+            let index = first_index + k;
+            let refused = |e| store.record_error(index, record, e);
+            let insert_revision = |insert: &mut rusqlite::CachedStatement<'_>, revision| {
+                insert.execute((
+                    record.source,
+                    record.source_ref,
+                    revision,
+                    &record.content_sha256[..],
+                    record.canonical_json,
+                    record.kind.as_str(),
+                    record.observed_at.timestamp(),
+                    record.position.map(|p| p.lon_deg),
+                    record.position.map(|p| p.lat_deg),
+                    batch_id,
+                ))
             };
-            for (index, record) in batch.records.iter().enumerate() {
-                let refused = |e| self.record_error(index, record, e);
-                let insert_revision = |insert: &mut rusqlite::CachedStatement<'_>, revision| {
-                    insert.execute((
-                        record.source,
-                        record.source_ref,
-                        revision,
-                        &record.content_sha256[..],
-                        record.canonical_json,
-                        record.kind.as_str(),
-                        record.observed_at.timestamp(),
-                        record.position.map(|p| p.lon_deg),
-                        record.position.map(|p| p.lat_deg),
-                        batch_id,
-                    ))
-                };
-                if let Some(p) = record.position
-                    && !(p.lon_deg.is_finite() && p.lat_deg.is_finite())
-                {
-                    return Err(StoreError::InvalidRecord {
-                        path: self.path.clone(),
-                        index,
-                        key: record_key(record),
-                        reason: "its position is not finite",
-                    });
+            if let Some(p) = record.position
+                && !(p.lon_deg.is_finite() && p.lat_deg.is_finite())
+            {
+                return Err(StoreError::InvalidRecord {
+                    path: store.path.clone(),
+                    index,
+                    key: record_key(record),
+                    reason: "its position is not finite",
+                });
+            }
+            let outcome = if insert_revision(&mut insert, 1).map_err(refused)? == 1 {
+                report.new += 1;
+                RecordOutcome {
+                    outcome: Outcome::New,
+                    observation_id: ObservationId(tx.last_insert_rowid()),
+                    revision: 1,
                 }
-                let outcome = if insert_revision(&mut insert, 1).map_err(refused)? == 1 {
-                    report.new += 1;
+            } else {
+                let (id, revision, content_sha256) = current
+                    .query_row((record.source, record.source_ref), |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get::<_, [u8; 32]>(2)?))
+                    })
+                    .map_err(store.err("looking up the current revision"))?;
+                if content_sha256 == record.content_sha256 {
+                    report.duplicate += 1;
                     RecordOutcome {
-                        outcome: Outcome::New,
-                        observation_id: ObservationId(tx.last_insert_rowid()),
-                        revision: 1,
+                        outcome: Outcome::Duplicate,
+                        observation_id: ObservationId(id),
+                        revision,
                     }
                 } else {
-                    let (id, revision, content_sha256) = current
-                        .query_row((record.source, record.source_ref), |row| {
-                            Ok((row.get(0)?, row.get(1)?, row.get::<_, [u8; 32]>(2)?))
-                        })
-                        .map_err(self.err("looking up the current revision"))?;
-                    if content_sha256 == record.content_sha256 {
-                        report.duplicate += 1;
-                        RecordOutcome {
-                            outcome: Outcome::Duplicate,
-                            observation_id: ObservationId(id),
-                            revision,
-                        }
-                    } else {
-                        let next = revision + 1;
-                        if insert_revision(&mut insert, next).map_err(refused)? != 1 {
-                            return Err(StoreError::Corrupt {
-                                path: self.path.clone(),
-                                what: format!(
-                                    "revision {next} of {} exists, but {revision} is the \
-                                     highest",
-                                    record_key(record)
-                                ),
-                            });
-                        }
-                        report.revised += 1;
-                        RecordOutcome {
-                            outcome: Outcome::Revised,
-                            observation_id: ObservationId(tx.last_insert_rowid()),
-                            revision: next,
-                        }
+                    let next = revision + 1;
+                    if insert_revision(&mut insert, next).map_err(refused)? != 1 {
+                        return Err(StoreError::Corrupt {
+                            path: store.path.clone(),
+                            what: format!(
+                                "revision {next} of {} exists, but {revision} is the highest",
+                                record_key(record)
+                            ),
+                        });
                     }
-                };
-                if let (Some(assessment), Some((assess, agreement_row))) =
-                    (&record.assessment, assess.as_mut())
-                    && insert_assessment(assess, *agreement_row, outcome.observation_id, assessment)
-                        .map_err(|e| assessment_error(self, outcome.observation_id, e))?
-                {
-                    report.assessments_written += 1;
+                    report.revised += 1;
+                    RecordOutcome {
+                        outcome: Outcome::Revised,
+                        observation_id: ObservationId(tx.last_insert_rowid()),
+                        revision: next,
+                    }
                 }
-                report.records.push(outcome);
+            };
+            if let (Some(assessment), Some((assess, agreement_row))) =
+                (&record.assessment, assess.as_mut())
+                && insert_assessment(assess, *agreement_row, outcome.observation_id, assessment)
+                    .map_err(|e| assessment_error(store, outcome.observation_id, e))?
+            {
+                report.assessments_written += 1;
             }
+            outcomes.push(outcome);
         }
+        self.added += records.len();
+        Ok(outcomes)
+    }
 
+    /// Commits the batch: durable (synced) when this returns. A batch that wrote nothing
+    /// (every record a duplicate, no new assessment or agreement) is rolled back instead, so
+    /// the store stays unchanged, and its report has no batch id.
+    pub fn commit(self) -> Result<BatchReport, StoreError> {
+        let BatchWriter {
+            store,
+            tx,
+            batch_id,
+            agreement_written,
+            added,
+            mut report,
+            ..
+        } = self;
         if report.new + report.revised == 0 && report.assessments_written == 0 && !agreement_written
         {
             tx.rollback()
-                .map_err(self.err("rolling back a batch of duplicates"))?;
+                .map_err(store.err("rolling back a batch of duplicates"))?;
             report.batch_id = None;
             return Ok(report);
         }
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         tx.prepare_cached(
-            "UPDATE batches SET new_count = ?2, revised_count = ?3, duplicate_count = ?4 \
-             WHERE id = ?1",
+            "UPDATE batches SET record_count = ?2, new_count = ?3, revised_count = ?4, \
+             duplicate_count = ?5 WHERE id = ?1",
         )
         .and_then(|mut stmt| {
             stmt.execute((
                 batch_id,
+                count(added),
                 count(report.new),
                 count(report.revised),
                 count(report.duplicate),
             ))
         })
-        .map_err(self.err("storing a batch"))?;
-        tx.commit().map_err(self.err("committing a batch"))?;
+        .map_err(store.err("storing a batch"))?;
+        tx.commit().map_err(store.err("committing a batch"))?;
         Ok(report)
     }
+}
 
+impl Store {
     /// A constraint failure is the record's fault; anything else is the store's.
     fn record_error(&self, index: usize, record: &NewRecord<'_>, e: rusqlite::Error) -> StoreError {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {

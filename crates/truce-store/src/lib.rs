@@ -20,7 +20,7 @@ pub mod schema;
 mod store;
 
 pub use assessments::{AgreementRef, NewAssessment, StoredAgreement, StoredAssessment};
-pub use batch::{BatchReport, NewBatch, NewRecord, Outcome, RecordOutcome};
+pub use batch::{BatchReport, BatchWriter, NewBatch, NewRecord, Outcome, RecordOutcome};
 pub use error::StoreError;
 pub use store::{
     BatchId, ConnectionSettings, Fingerprint, ObservationCounts, ObservationId, Store,

@@ -184,22 +184,17 @@ pub fn store_files(
                 .collect(),
             None => Vec::new(),
         };
-        let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(file.batch.observations.len());
-        for p in &file.batch.observations {
-            let mut hash = [0u8; 32];
-            hex::decode_to_slice(&p.content_sha256, &mut hash)
-                .context("content hash is not 64 hex digits")?;
-            hashes.push(hash);
-        }
         let records: Vec<NewRecord<'_>> = file
             .batch
             .observations
             .iter()
-            .zip(&hashes)
             .enumerate()
-            .map(|(i, (p, hash))| {
-                let mut record =
-                    NewRecord::from_observation(&p.observation, &p.canonical_json, *hash);
+            .map(|(i, p)| {
+                let mut record = NewRecord::from_observation(
+                    &p.observation,
+                    &p.canonical_json,
+                    p.content_sha256,
+                );
                 if let (Some(assessments), Some(Some(zone_id))) =
                     (file_assessments, zone_ids.get(i))
                 {

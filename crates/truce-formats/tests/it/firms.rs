@@ -94,10 +94,10 @@ fn spec_example_row() {
 fn content_sha256_is_the_hash_of_the_canonical_json() {
     // Computed independently: Python's hashlib.sha256 of the canonical JSON above.
     let batch = parse(format!("{VIIRS_HEADER}\n{VIIRS_ROW}\n").as_bytes());
-    let hashes: Vec<&str> = batch
+    let hashes: Vec<String> = batch
         .observations
         .iter()
-        .map(|o| o.content_sha256.as_str())
+        .map(|o| hex::encode(o.content_sha256))
         .collect();
     assert_eq!(
         hashes,

@@ -37,7 +37,7 @@ fn check_observations(input: &str, expected: &[Observation]) {
 /// Each input is one accepted line; `same` says whether all have one canonical JSON (and
 /// hash) or all differ.
 fn check_same_content(inputs: &[impl AsRef<str>], same: bool) {
-    let parsed: Vec<(String, String)> = inputs
+    let parsed: Vec<(String, [u8; 32])> = inputs
         .iter()
         .map(|input| {
             let input = input.as_ref();
@@ -46,7 +46,7 @@ fn check_same_content(inputs: &[impl AsRef<str>], same: bool) {
             let [p] = batch.observations.as_slice() else {
                 panic!("expected one observation from {input}");
             };
-            (p.canonical_json.clone(), p.content_sha256.clone())
+            (p.canonical_json.clone(), p.content_sha256)
         })
         .collect();
     for (i, a) in parsed.iter().enumerate() {

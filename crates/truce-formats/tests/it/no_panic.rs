@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::Value;
+use sha2::Digest;
 use truce_formats::{ParsedBatch, firms, ndjson, parse_observations};
 
 /// Parses `bytes` with every observation parser and checks what always holds.
@@ -29,7 +30,8 @@ fn check_no_panic(bytes: &[u8]) {
 fn check_batch(batch: &ParsedBatch) {
     for parsed in &batch.observations {
         assert!(parsed.line >= 1);
-        assert_eq!(parsed.content_sha256.len(), 64);
+        let digest: [u8; 32] = sha2::Sha256::digest(parsed.canonical_json.as_bytes()).into();
+        assert_eq!(parsed.content_sha256, digest);
         let reparsed: Value =
             serde_json::from_str(&parsed.canonical_json).expect("canonical JSON is JSON");
         assert!(reparsed.is_object());
