@@ -123,6 +123,9 @@ const OBSERVATION_COLUMNS: &str = "o.id, o.batch_id, o.source, o.source_ref, o.r
      o.content_sha256, o.body, o.kind, o.observed_at_s, o.lon, o.lat, b.received_at_s \
      FROM observations AS o JOIN batches AS b ON b.id = o.batch_id";
 
+/// The page size of a new store, in bytes.
+const PAGE_SIZE_BYTES: i64 = 16_384;
+
 impl Store {
     /// Opens the store at `path` with the default options, creating the file (and its
     /// directory) on first use and bringing its schema up to date.
@@ -151,6 +154,12 @@ impl Store {
         // Refuse before changing anything: setting the journal mode writes the file header.
         let found = migrate::check_header(&conn, &path, timeout, SCHEMA_VERSION)?;
 
+        if found == 0 {
+            // Only a new, empty file takes a page size. Observation bodies are a few hundred
+            // bytes: 16 KiB pages keep the B-trees shallow and the write path short.
+            conn.pragma_update(None, "page_size", PAGE_SIZE_BYTES)
+                .map_err(err("setting the page size"))?;
+        }
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(err("switching to WAL journaling"))?;

@@ -1,14 +1,22 @@
-//! `truce ingest`: observation files into the store, one atomic batch per file.
+//! `truce ingest`: observation files into the store, one atomic batch per file, streamed.
+//!
+//! A file is read in chunks of lines by one thread, parsed and assessed by workers, and
+//! written in order by this thread into one open transaction, so memory stays bounded
+//! whatever the file's size. A problem anywhere in the file rolls the whole batch back.
 
-use std::io::{IsTerminal, Write};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
 use serde_json::json;
 use truce_core::{Agreement, Assessment, Assessor};
-use truce_store::{AgreementRef, NewAssessment, NewBatch, NewRecord, Store, StoreError};
+use truce_formats::{ObservationFormat, ParsedBatch, detect_format, parse_observation_rows};
+use truce_store::{AgreementRef, NewAssessment, NewRecord, Store, StoreError};
 
 use crate::exit::Refusal;
 use crate::load::{self, LoadedFile};
@@ -39,22 +47,60 @@ pub struct FileOutcome {
     pub assessments_written: usize,
     /// Why the file was rejected (nothing of it stored); empty when it was ingested.
     pub rejected: Vec<String>,
+    pub timing: Timing,
 }
+
+/// Where the time went, summed over the file's chunks (parse and assess are summed over the
+/// worker threads, so they may exceed the wall time).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    pub parse: Duration,
+    pub assess: Duration,
+    /// The writer thread inside SQLite, commit included.
+    pub store: Duration,
+}
+
+impl Timing {
+    fn add(&mut self, other: Timing) {
+        self.parse += other.parse;
+        self.assess += other.assess;
+        self.store += other.store;
+    }
+}
+
+/// Lines per chunk handed to a worker: big enough to amortise the hand-over, small enough to
+/// keep memory flat (a few MiB a chunk).
+const CHUNK_LINES: usize = 16_384;
+/// Chunks in flight between the stages.
+const IN_FLIGHT: usize = 4;
+/// Diagnostics kept per rejected file.
+const MAX_DIAGNOSTICS: usize = 1000;
 
 pub fn run(args: IngestArgs) -> Result<()> {
     let started = Instant::now();
     let agreement = args.agreement.as_deref().map(load::agreement).transpose()?;
-    let files = load::observation_files(&args.files)?;
     let assessor = agreement.as_ref().map(Assessor::new);
-    let assessments: Vec<Vec<Option<Assessment>>> = match &assessor {
-        Some(assessor) => files
-            .iter()
-            .map(|f| load::assess_batch(assessor, &f.batch))
-            .collect(),
-        None => Vec::new(),
-    };
-    let assessed = agreement.as_ref().map(|a| (a, assessments.as_slice()));
-    let outcomes = store_files(&args.db, &files, assessed, args.json)?;
+    let assessed = agreement.as_ref().zip(assessor.as_ref());
+    let mut store = Store::open(&args.db).map_err(store_refusal)?;
+
+    let total_bytes: u64 = args
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = progress_bar(
+        args.json,
+        total_bytes,
+        "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}) {msg}",
+    );
+    let mut outcomes = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        progress.set_message(path.display().to_string());
+        let outcome = stream_file(&mut store, path, assessed, &progress)?;
+        outcomes.push(outcome);
+    }
+    progress.finish_and_clear();
     let elapsed_s = started.elapsed().as_secs_f64();
 
     let records: usize = outcomes
@@ -62,12 +108,15 @@ pub fn run(args: IngestArgs) -> Result<()> {
         .map(|o| o.new + o.duplicate + o.revised)
         .sum();
     let rejected_files = outcomes.iter().filter(|o| !o.rejected.is_empty()).count();
+    let mut timing = Timing::default();
+    outcomes.iter().for_each(|o| timing.add(o.timing));
+    let rate = |seconds: f64| records as f64 / seconds.max(1e-9);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        for (file, o) in files.iter().zip(&outcomes) {
+        for (path, o) in args.files.iter().zip(&outcomes) {
             let line = json!({
-                "file": file.path.display().to_string(),
+                "file": path.display().to_string(),
                 "status": if o.rejected.is_empty() { "ingested" } else { "rejected" },
                 "new": o.new, "duplicate": o.duplicate, "revised": o.revised,
                 "assessments_written": o.assessments_written,
@@ -76,28 +125,29 @@ pub fn run(args: IngestArgs) -> Result<()> {
             writeln!(out, "{line}")?;
         }
         let total = json!({"total": {
-            "files": files.len(), "rejected_files": rejected_files, "records": records,
-            "seconds": elapsed_s, "records_per_s": records as f64 / elapsed_s.max(1e-9),
+            "files": args.files.len(), "rejected_files": rejected_files, "records": records,
+            "seconds": elapsed_s, "records_per_s": rate(elapsed_s),
+            "parse_s": timing.parse.as_secs_f64(), "assess_s": timing.assess.as_secs_f64(),
+            "store_s": timing.store.as_secs_f64(),
             "agreement_version": agreement.as_ref().map(|a| a.version.clone()),
         }});
         writeln!(out, "{total}")?;
     } else {
         writeln!(
             out,
-            "{:<50} {:>8} {:>9} {:>8} {:>9}",
+            "{:<50} {:>8} {:>9} {:>8} {:>10}",
             "file", "new", "duplicate", "revised", "rejected"
         )?;
-        for (file, o) in files.iter().zip(&outcomes) {
-            let name = file.path.display().to_string();
+        for (path, o) in args.files.iter().zip(&outcomes) {
             let rejected = if o.rejected.is_empty() {
-                "-".to_owned()
+                "-"
             } else {
-                "whole file".to_owned()
+                "whole file"
             };
             writeln!(
                 out,
-                "{:<50} {:>8} {:>9} {:>8} {:>9}",
-                shorten(&name, 50),
+                "{:<50} {:>8} {:>9} {:>8} {:>10}",
+                shorten(&path.display().to_string(), 50),
                 o.new,
                 o.duplicate,
                 o.revised,
@@ -113,8 +163,15 @@ pub fn run(args: IngestArgs) -> Result<()> {
         writeln!(
             out,
             "{records} records in {elapsed_s:.2} s ({:.0} records/s) into {}",
-            records as f64 / elapsed_s.max(1e-9),
+            rate(elapsed_s),
             args.db.display()
+        )?;
+        writeln!(
+            out,
+            "  time in parsing {:.2} s, assessing {:.2} s (both summed over threads), storing {:.2} s",
+            timing.parse.as_secs_f64(),
+            timing.assess.as_secs_f64(),
+            timing.store.as_secs_f64()
         )?;
         if let Some(a) = &agreement {
             writeln!(
@@ -126,17 +183,283 @@ pub fn run(args: IngestArgs) -> Result<()> {
         }
     }
     if rejected_files > 0 {
-        return Err(Refusal::InvalidInput(format!(
+        let message = format!(
             "{rejected_files} of {} files rejected; nothing of them was stored",
-            files.len()
-        ))
-        .into());
+            args.files.len()
+        );
+        return Err(Refusal::InvalidInput(message).into());
     }
     Ok(())
 }
 
-/// Stores each file as one atomic batch (with its assessments, when given). A file with any
-/// diagnostic is not stored and comes back rejected. `quiet` hides the progress bar.
+/// A chunk of whole lines of a file, and the file line its first line is.
+struct Chunk {
+    seq: usize,
+    first_line: usize,
+    bytes: Vec<u8>,
+}
+
+/// A chunk parsed and assessed.
+struct Parsed {
+    seq: usize,
+    batch: ParsedBatch,
+    assessments: Vec<Option<Assessment>>,
+    timing: Timing,
+    bytes: u64,
+}
+
+/// Streams one file into the store as one batch.
+fn stream_file(
+    store: &mut Store,
+    path: &Path,
+    assessed: Option<(&Agreement, &Assessor)>,
+    progress: &indicatif::ProgressBar,
+) -> Result<FileOutcome> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {shown}"))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut first = Vec::new();
+    reader
+        .read_until(b'\n', &mut first)
+        .with_context(|| format!("cannot read {shown}"))?;
+    let rejected = |batch: ParsedBatch| FileOutcome {
+        rejected: batch.diagnostics.iter().map(ToString::to_string).collect(),
+        ..Default::default()
+    };
+    let (format, header, first_row) = match detect_format(&first) {
+        Some(ObservationFormat::Ndjson) => (ObservationFormat::Ndjson, Vec::new(), first),
+        Some(ObservationFormat::FirmsCsv) => {
+            // The header alone: a missing column is the file's problem, reported once.
+            let header_check = truce_formats::firms::parse(&shown, &first);
+            if !header_check.diagnostics.is_empty() {
+                return Ok(rejected(header_check));
+            }
+            (ObservationFormat::FirmsCsv, first, Vec::new())
+        }
+        None => return Ok(rejected(truce_formats::parse_observations(&shown, &first))),
+    };
+    let first_line = if format == ObservationFormat::FirmsCsv {
+        2
+    } else {
+        1
+    };
+
+    let agreement = assessed.map(|(a, _)| a);
+    let agreement_text = agreement.map(agreement_summary);
+    let agreement_ref = agreement.map(|a| AgreementRef {
+        version: &a.version,
+        id: &a.id,
+        text: agreement_text.as_deref(),
+    });
+    let mut writer = store
+        .begin_batch(&shown, Utc::now(), agreement_ref)
+        .map_err(store_refusal)?;
+
+    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(IN_FLIGHT);
+    let (parsed_tx, parsed_rx) = sync_channel::<Parsed>(IN_FLIGHT);
+    let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+
+    let mut outcome = FileOutcome::default();
+    let mut diagnostics: Vec<String> = Vec::new();
+    let mut write_error: Option<StoreError> = None;
+    let read_result = std::thread::scope(|scope| -> Result<()> {
+        let reading = scope.spawn(move || read_chunks(reader, first_row, first_line, &chunk_tx));
+        for _ in 0..workers {
+            let (rx, tx) = (Arc::clone(&chunk_rx), parsed_tx.clone());
+            let (shown, header) = (&shown, &header);
+            scope.spawn(move || {
+                parse_chunks(&rx, &tx, shown, format, header, assessed.map(|(_, s)| s))
+            });
+        }
+        drop(parsed_tx);
+
+        // Write chunks in file order as they arrive.
+        let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
+        let mut next = 0;
+        for parsed in parsed_rx {
+            pending.insert(parsed.seq, parsed);
+            while let Some(chunk) = pending.remove(&next) {
+                next += 1;
+                progress.inc(chunk.bytes);
+                outcome.timing.add(chunk.timing);
+                if !chunk.batch.diagnostics.is_empty() {
+                    let room = MAX_DIAGNOSTICS.saturating_sub(diagnostics.len());
+                    diagnostics.extend(
+                        chunk
+                            .batch
+                            .diagnostics
+                            .iter()
+                            .take(room)
+                            .map(ToString::to_string),
+                    );
+                }
+                if diagnostics.is_empty() && write_error.is_none() {
+                    let started = Instant::now();
+                    let records = records_for(&chunk.batch, &chunk.assessments, agreement);
+                    if let Err(e) = writer.add(&records) {
+                        write_error = Some(e);
+                    }
+                    outcome.timing.store += started.elapsed();
+                }
+            }
+        }
+        reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread of {shown} panicked"))?
+    });
+    read_result?;
+    if let Some(e) = write_error {
+        return Err(store_refusal(e)).with_context(|| format!("cannot store {shown}"));
+    }
+    if !diagnostics.is_empty() {
+        drop(writer); // rolls the batch back
+        outcome.rejected = diagnostics;
+        return Ok(outcome);
+    }
+    let started = Instant::now();
+    let report = writer
+        .commit()
+        .map_err(store_refusal)
+        .with_context(|| format!("cannot store {shown}"))?;
+    outcome.timing.store += started.elapsed();
+    outcome.new = report.new;
+    outcome.duplicate = report.duplicate;
+    outcome.revised = report.revised;
+    outcome.assessments_written = report.assessments_written;
+    Ok(outcome)
+}
+
+/// Reads whole lines in chunks of [`CHUNK_LINES`] and hands them on, in order.
+fn read_chunks(
+    mut reader: impl BufRead,
+    mut pending: Vec<u8>,
+    mut first_line: usize,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+) -> Result<()> {
+    let mut seq = 0;
+    loop {
+        let mut lines = pending.iter().filter(|&&b| b == b'\n').count();
+        let mut at_end = false;
+        while lines < CHUNK_LINES {
+            if reader.read_until(b'\n', &mut pending)? == 0 {
+                at_end = true;
+                break;
+            }
+            lines += usize::from(pending.last() == Some(&b'\n'));
+        }
+        if !pending.is_empty() {
+            let bytes = std::mem::take(&mut pending);
+            let count = bytes.iter().filter(|&&b| b == b'\n').count()
+                + usize::from(bytes.last() != Some(&b'\n'));
+            if tx
+                .send(Chunk {
+                    seq,
+                    first_line,
+                    bytes,
+                })
+                .is_err()
+            {
+                return Ok(()); // the writer stopped; it reports why
+            }
+            seq += 1;
+            first_line += count;
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
+}
+
+/// A worker: parses and assesses chunks until there are none.
+fn parse_chunks(
+    rx: &Mutex<Receiver<Chunk>>,
+    tx: &std::sync::mpsc::SyncSender<Parsed>,
+    file: &str,
+    format: ObservationFormat,
+    header: &[u8],
+    assessor: Option<&Assessor>,
+) {
+    loop {
+        let chunk = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(chunk) = chunk else { return };
+        let started = Instant::now();
+        let batch = parse_observation_rows(file, format, header, &chunk.bytes, chunk.first_line);
+        let parse = started.elapsed();
+        let started = Instant::now();
+        let assessments = match assessor {
+            Some(assessor) => batch
+                .observations
+                .iter()
+                .map(|p| p.observation.position().map(|pos| assessor.assess(pos)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let timing = Timing {
+            parse,
+            assess: started.elapsed(),
+            store: Duration::ZERO,
+        };
+        let parsed = Parsed {
+            seq: chunk.seq,
+            batch,
+            assessments,
+            timing,
+            bytes: chunk.bytes.len() as u64,
+        };
+        if tx.send(parsed).is_err() {
+            return;
+        }
+    }
+}
+
+/// The store's records for a parsed batch, with their assessments when there are any.
+fn records_for<'a>(
+    batch: &'a ParsedBatch,
+    assessments: &[Option<Assessment>],
+    agreement: Option<&'a Agreement>,
+) -> Vec<NewRecord<'a>> {
+    batch
+        .observations
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut record =
+                NewRecord::from_observation(&p.observation, &p.canonical_json, p.content_sha256);
+            if let (Some(agreement), Some(Some(a))) = (agreement, assessments.get(i)) {
+                record.assessment = Some(NewAssessment::new(a, a.zone.id(agreement)));
+            }
+            record
+        })
+        .collect()
+}
+
+/// What the store keeps of an agreement besides its version.
+fn agreement_summary(a: &Agreement) -> String {
+    json!({"id": a.id, "title": a.title, "version": a.version}).to_string()
+}
+
+fn progress_bar(quiet: bool, len: u64, template: &str) -> indicatif::ProgressBar {
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(len)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Stores files already parsed (and assessed, when given) in memory, each as one atomic
+/// batch; a file with any diagnostic is not stored and comes back rejected. For replay,
+/// which needs every observation in memory anyway. `quiet` hides the progress bar.
 pub fn store_files(
     db: &Path,
     files: &[LoadedFile],
@@ -144,80 +467,51 @@ pub fn store_files(
     quiet: bool,
 ) -> Result<Vec<FileOutcome>> {
     let mut store = Store::open(db).map_err(store_refusal)?;
-    let agreement_text = assessed
-        .map(|(a, _)| json!({"id": a.id, "title": a.title, "version": a.version}).to_string());
-    let progress = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(
-            files
-                .iter()
-                .map(|f| f.batch.observations.len() as u64)
-                .sum(),
-        )
-    };
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records ({per_sec}) {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    let agreement = assessed.map(|(a, _)| a);
+    let agreement_text = agreement.map(agreement_summary);
+    let total = files
+        .iter()
+        .map(|f| f.batch.observations.len() as u64)
+        .sum();
+    let progress = progress_bar(
+        quiet,
+        total,
+        "{bar:40} {pos}/{len} records ({per_sec}) {msg}",
     );
-
     let mut outcomes = Vec::with_capacity(files.len());
     for (index, file) in files.iter().enumerate() {
         if !file.batch.diagnostics.is_empty() {
+            let rejected = file
+                .batch
+                .diagnostics
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             outcomes.push(FileOutcome {
-                rejected: file
-                    .batch
-                    .diagnostics
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
+                rejected,
                 ..Default::default()
             });
             continue;
         }
-        progress.set_message(file.path.display().to_string());
-        let file_assessments = assessed.map(|(_, all)| &all[index]);
-        let zone_ids: Vec<Option<&str>> = match assessed {
-            Some((agreement, all)) => all[index]
-                .iter()
-                .map(|a| a.map(|a| a.zone.id(agreement)))
-                .collect(),
-            None => Vec::new(),
-        };
-        let records: Vec<NewRecord<'_>> = file
-            .batch
-            .observations
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let mut record = NewRecord::from_observation(
-                    &p.observation,
-                    &p.canonical_json,
-                    p.content_sha256,
-                );
-                if let (Some(assessments), Some(Some(zone_id))) =
-                    (file_assessments, zone_ids.get(i))
-                {
-                    record.assessment = assessments[i]
-                        .as_ref()
-                        .map(|a| NewAssessment::new(a, zone_id));
-                }
-                record
-            })
-            .collect();
         let label = file.path.display().to_string();
-        let batch = NewBatch {
-            label: &label,
-            received_at: Utc::now(),
-            records: &records,
-            agreement: assessed.map(|(a, _)| AgreementRef {
-                version: &a.version,
-                id: &a.id,
-                text: agreement_text.as_deref(),
-            }),
-        };
-        let report = store
-            .ingest_batch(&batch)
+        progress.set_message(label.clone());
+        let started = Instant::now();
+        let assessments = assessed.map_or(&[][..], |(_, all)| &all[index]);
+        let records = records_for(&file.batch, assessments, agreement);
+        let agreement_ref = agreement.map(|a| AgreementRef {
+            version: &a.version,
+            id: &a.id,
+            text: agreement_text.as_deref(),
+        });
+        let mut writer = store
+            .begin_batch(&label, Utc::now(), agreement_ref)
+            .map_err(store_refusal)?;
+        writer
+            .add(&records)
+            .map_err(store_refusal)
+            .with_context(|| format!("cannot store {label}"))?;
+        let report = writer
+            .commit()
             .map_err(store_refusal)
             .with_context(|| format!("cannot store {label}"))?;
         progress.inc(records.len() as u64);
@@ -227,6 +521,10 @@ pub fn store_files(
             revised: report.revised,
             assessments_written: report.assessments_written,
             rejected: Vec::new(),
+            timing: Timing {
+                store: started.elapsed(),
+                ..Timing::default()
+            },
         });
     }
     progress.finish_and_clear();
