@@ -5,12 +5,30 @@
 //! observations arrive in. Pure: no IO, no clock.
 //!
 //! The public types below are the contract between the fusion engine and its users (the
-//! `incidents` export, `evaluate`, later the server).
+//! `incidents` export, `evaluate`, later the server). How the engine links, triangulates,
+//! grades and dismisses is documented in `fuser.rs` (linking), `config.rs` (the parameters
+//! and the kind compatibility table), `bearings.rs` (triangulation) and `grading.rs`.
+
+mod bearings;
+mod config;
+mod equipment;
+mod fuser;
+mod grading;
+mod index;
+mod sphere;
+
+pub use bearings::{BearingLine, ErrorEllipse, Fix, triangulate};
+pub use config::{
+    Assess, Compatibility, EvidenceRule, FusionConfig, KindWindow, LinkRule, kinds_compatible,
+};
+pub use equipment::EquipmentGroup;
+pub use fuser::Fuser;
+pub use grading::{GradingRules, grade};
 
 use chrono::{DateTime, Utc};
 use truce_geo::LonLat;
 
-use crate::observation::{EquipmentClass, Kind, Observation};
+use crate::observation::{Bearing, EquipmentClass, Kind, Observation};
 
 /// Admiralty source reliability, `A` (completely reliable) … `F` (cannot be judged).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,6 +39,34 @@ pub enum Reliability {
     D,
     E,
     F,
+}
+
+impl Reliability {
+    pub const ALL: [Reliability; 6] = [
+        Reliability::A,
+        Reliability::B,
+        Reliability::C,
+        Reliability::D,
+        Reliability::E,
+        Reliability::F,
+    ];
+
+    /// The letter, `A` … `F`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reliability::A => "A",
+            Reliability::B => "B",
+            Reliability::C => "C",
+            Reliability::D => "D",
+            Reliability::E => "E",
+            Reliability::F => "F",
+        }
+    }
+
+    /// Parses a grade letter (upper case only); `None` for anything else.
+    pub fn from_letter(letter: &str) -> Option<Reliability> {
+        Reliability::ALL.into_iter().find(|r| r.as_str() == letter)
+    }
 }
 
 /// How a source collects what it reports.
@@ -35,6 +81,53 @@ pub enum Discipline {
     Party,
     Osint,
     Other,
+}
+
+impl Discipline {
+    pub const ALL: [Discipline; 9] = [
+        Discipline::Satellite,
+        Discipline::Uav,
+        Discipline::Camera,
+        Discipline::Acoustic,
+        Discipline::Patrol,
+        Discipline::ObservationPost,
+        Discipline::Party,
+        Discipline::Osint,
+        Discipline::Other,
+    ];
+
+    /// The wire name of `observation.md` ("Sources"), e.g. `observation_post`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Discipline::Satellite => "satellite",
+            Discipline::Uav => "uav",
+            Discipline::Camera => "camera",
+            Discipline::Acoustic => "acoustic",
+            Discipline::Patrol => "patrol",
+            Discipline::ObservationPost => "observation_post",
+            Discipline::Party => "party",
+            Discipline::Osint => "osint",
+            Discipline::Other => "other",
+        }
+    }
+
+    pub fn from_wire(name: &str) -> Option<Discipline> {
+        Discipline::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
+    /// Disciplines whose located reports are first-hand observations of the place: a
+    /// satellite, a UAV, a camera, a patrol or an observation post saw it. Acoustic bearings,
+    /// parties' claims, OSINT and unknown collectors are not (see `grading.rs`).
+    pub fn is_direct(self) -> bool {
+        matches!(
+            self,
+            Discipline::Satellite
+                | Discipline::Uav
+                | Discipline::Camera
+                | Discipline::Patrol
+                | Discipline::ObservationPost
+        )
+    }
 }
 
 /// What the registry says about one source.
@@ -104,10 +197,43 @@ impl IncidentStatus {
     }
 }
 
+/// One source's part in an incident, with the grade it had when the incident was graded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceEvidence {
+    pub source: String,
+    pub info: SourceInfo,
+    /// How many members came from this source.
+    pub reports: usize,
+    /// Of those, how many are located first-hand reports (not bearing-only).
+    pub located_reports: usize,
+    /// The best (lowest) information credibility among its members, if any gave one.
+    pub best_credibility: Option<u8>,
+    /// The distinct kinds it reported, sorted.
+    pub kinds: Vec<Kind>,
+}
+
+/// What the dismissal rules need to know about an incident's surroundings. Computed when
+/// fusing (it does not depend on source grades), so that re-grading needs no re-linking.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DismissalContext {
+    /// No located report of another kind than `thermal_anomaly`, outside this incident, lies
+    /// within the isolation distance and time window of any member.
+    pub isolated: bool,
+    /// For an incident whose members all come from `party` sources: the other sources
+    /// (sorted, distinct, at most [`DismissalContext::MAX_OBSERVERS`]) that made located
+    /// reports within the contradiction distance and window, outside this incident.
+    pub observers_nearby: Vec<String>,
+}
+
+impl DismissalContext {
+    pub const MAX_OBSERVERS: usize = 16;
+}
+
 /// One incident: the observations it groups and what fusion concluded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FusedIncident {
-    /// Stable for the same input: derived from the incident's earliest member.
+    /// Stable for the same input: `I1`, `I2`, … in the order of the incidents' earliest
+    /// members (time, then source, then source_ref).
     pub id: String,
     pub status: IncidentStatus,
     /// 0..=1.
@@ -123,6 +249,13 @@ pub struct FusedIncident {
     pub kinds: Vec<Kind>,
     /// Indices into the input slice of observations, ascending.
     pub members: Vec<usize>,
+    /// Every source behind the members, sorted by name, with its grade.
+    pub sources: Vec<SourceEvidence>,
+    /// When the location rests on a triangulated fix of bearings: its error ellipse.
+    pub fix: Option<ErrorEllipse>,
+    /// For an incident known only by bearings: the sector of its earliest bearing.
+    pub sector: Option<Bearing>,
+    pub context: DismissalContext,
 }
 
 /// A running estimate of how many of one equipment class are present in a zone for a party.
@@ -145,9 +278,55 @@ pub struct Fusion {
     /// Every input observation is a member of exactly one incident.
     pub incidents: Vec<FusedIncident>,
     pub equipment: Vec<EquipmentEstimate>,
+    /// The groups behind `equipment` (one per incident and class), kept so that
+    /// [`Fusion::regrade`] can recount them.
+    pub equipment_groups: Vec<EquipmentGroup>,
+    /// The rules the incidents were graded with (kept for [`Fusion::regrade`]).
+    pub grading: GradingRules,
 }
 
-/// Fuses `observations` (any order) into incidents graded with `sources`.
-pub fn fuse(_observations: &[Observation], _sources: &SourceRegistry) -> Fusion {
-    Fusion::default()
+impl Fusion {
+    /// Grades every incident again under `sources` (e.g. after a source was downgraded),
+    /// without re-linking: the partition stays (it depends on disciplines only through the
+    /// time slack of a few, see `config.rs`), statuses, confidences, reasons and the grades
+    /// shown per source change, and equipment is recounted without the incidents now
+    /// dismissed. Returns the positions in `incidents` whose status changed.
+    pub fn regrade(&mut self, sources: &SourceRegistry) -> Vec<usize> {
+        let mut changed = Vec::new();
+        for (position, incident) in self.incidents.iter_mut().enumerate() {
+            let before = incident.status;
+            for evidence in &mut incident.sources {
+                evidence.info = sources.lookup(&evidence.source);
+            }
+            grade(incident, sources, &self.grading);
+            if incident.status != before {
+                changed.push(position);
+            }
+        }
+        self.equipment = equipment::estimates(&self.equipment_groups, &self.incidents);
+        changed
+    }
+}
+
+/// Fuses `observations` (any order) into incidents graded with `sources`, with the default
+/// evidence-based configuration ([`FusionConfig::default`]).
+pub fn fuse(observations: &[Observation], sources: &SourceRegistry) -> Fusion {
+    fuse_with(observations, sources, &FusionConfig::default())
+}
+
+/// Fuses `observations` under `config`: every observation is added to a [`Fuser`] (in time
+/// order, which only helps locality: the result does not depend on it).
+pub fn fuse_with(
+    observations: &[Observation],
+    sources: &SourceRegistry,
+    config: &FusionConfig<'_>,
+) -> Fusion {
+    let mut order: Vec<usize> = (0..observations.len()).collect();
+    order.sort_by_key(|&i| observations[i].observed_at);
+    let mut fuser = Fuser::new(sources.clone(), config.clone());
+    fuser.reserve(observations.len());
+    for i in order {
+        fuser.add(i, &observations[i]);
+    }
+    fuser.finish()
 }

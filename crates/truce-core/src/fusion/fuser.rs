@@ -1,0 +1,1446 @@
+//! The incremental fusion engine: observations in, one at a time, in any order; graded
+//! incidents out.
+//!
+//! # Linking
+//!
+//! Every observation is a *node*. Located nodes are *anchors* when they are precise in space
+//! and time (uncertainty ≤ `anchor_max_uncertainty_m`, window ≤ `anchor_max_window_s`),
+//! otherwise *coarse* (a patrol's "within 5 km", a claim about "this morning").
+//!
+//! - Anchors link with every anchor that matches the link rule ([`LinkRule`]): single
+//!   linkage, kept by union–find as they arrive (`add` queries the hash grid of
+//!   `index.rs`, one grid per uncertainty band, for the few cells and time buckets a match
+//!   can lie in). The anchor partition is therefore the connected components of a symmetric
+//!   relation: it does not depend on arrival order.
+//! - A coarse node must not bridge two events that it is too vague to tell apart: it joins
+//!   the *single best* matching anchor's incident (smallest distance in units of the pair's
+//!   combined uncertainty, plus the time offset in units of the windows; ties by the
+//!   anchor's time and index). Coarse nodes that match no anchor link with each other by the
+//!   rule (single linkage among themselves). Both are decided from the final set of anchors,
+//!   by local index queries, when a snapshot is taken: still order independent, and never a
+//!   recomputation of the anchors.
+//! - Bearings (direction-only reports), when a snapshot is taken: a bearing whose sector
+//!   (± `bearing_sigmas` σ, out to `max_range_m` or `bearing_default_range_m`) contains a
+//!   compatible located report whose window matches — after the sound's travel time
+//!   (range / `sound_speed_m_s`) for acoustic sources — joins the best such report's
+//!   incident. The others are triangulated: bearings of different sources whose lines cross
+//!   ahead of both, within range, at event times that agree within `triangulation_time_s`,
+//!   are grouped; each group gets a least-squares fix (`bearings.rs`) after dropping
+//!   bearings more than `bearing_sigmas` off; a fix of at least two sources is a located
+//!   pseudo-report (uncertainty = the ellipse's semi-major axis) that joins the best anchor
+//!   or links with other unattached fixes and coarse reports. A bearing left over joins the
+//!   best fix whose position its sector holds, or else the bearings of the same observer
+//!   (within 1 km) with azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`: an incident without
+//!   a location, shown by its sector. Never an invented point.
+//!
+//! With [`LinkRule::Fixed`] every located observation is an anchor, every pair within the
+//! distance and time links, and bearings stay alone: exactly `replay.md`'s incidents.
+
+use chrono::{DateTime, Duration, Utc};
+use truce_geo::{EARTH_RADIUS_M, LonLat, UnitVector, central_angle_rad};
+
+use super::bearings::{BearingLine, ErrorEllipse, along, sector_miss, triangulate};
+use super::config::{Compatibility, EvidenceRule, FusionConfig, LinkRule, kinds_compatible};
+use super::equipment::{self, EquipmentGroup};
+use super::grading::{GradingRules, grade};
+use super::index::{FxHashMap, Grid};
+use super::sphere::{angle_diff_deg, to_plane};
+use super::{
+    Discipline, DismissalContext, FusedIncident, Fusion, SourceEvidence, SourceInfo, SourceRegistry,
+};
+use crate::observation::{Bearing, Equipment, Kind, Observation};
+
+/// Windows longer than this are clamped for linking (an `observed_until` weeks later).
+const MAX_WINDOW_S: f64 = 7.0 * 86_400.0;
+/// Time bucket of the evidence grids, seconds.
+const BUCKET_S: f64 = 1800.0;
+/// Bearings of one observer are "the same observer" within this, metres.
+const SAME_OBSERVER_M: f64 = 1000.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Anchor,
+    Coarse,
+    Bearing,
+    /// Takes part in no linking (unlocated without a usable bearing, outside the link zone,
+    /// an invalid position).
+    Alone,
+    /// A triangulated fix (exists only inside a snapshot).
+    Fix,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    index: usize,
+    v: [f64; 3],
+    pos: LonLat,
+    /// The window the event may lie in, seconds since the epoch.
+    t0: f64,
+    t1: f64,
+    /// `observed_at`, seconds since the epoch.
+    at_s: f64,
+    u_m: f64,
+    extent_m: f64,
+    kind: Kind,
+    equipment: Option<Equipment>,
+    role: Role,
+    level: u8,
+    source: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Facts {
+    source_ref: Box<str>,
+    observed_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    credibility: Option<u8>,
+    party: Option<u32>,
+    bearing: Option<Bearing>,
+}
+
+#[derive(Clone, Debug)]
+struct Level {
+    max_u_m: f64,
+    grid: Grid,
+}
+
+/// Union–find with path halving and union by size.
+#[derive(Clone, Debug, Default)]
+struct DisjointSets {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl DisjointSets {
+    fn push(&mut self) -> u32 {
+        let id = self.parent.len() as u32;
+        self.parent.push(id);
+        self.size.push(1);
+        id
+    }
+
+    fn find(&mut self, mut i: u32) -> u32 {
+        while self.parent[i as usize] != i {
+            let grand = self.parent[self.parent[i as usize] as usize];
+            self.parent[i as usize] = grand;
+            i = grand;
+        }
+        i
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+    }
+}
+
+/// The incremental fusion engine (see the module documentation).
+///
+/// ```
+/// # use truce_core::fusion::{Fuser, FusionConfig, SourceRegistry};
+/// let mut fuser = Fuser::new(SourceRegistry::default(), FusionConfig::default());
+/// // for (i, o) in observations.iter().enumerate() { fuser.add(i, o); }
+/// let fusion = fuser.snapshot();
+/// assert!(fusion.incidents.is_empty());
+/// ```
+#[derive(Debug)]
+pub struct Fuser<'a> {
+    sources: SourceRegistry,
+    config: FusionConfig<'a>,
+    nodes: Vec<Node>,
+    facts: Vec<Facts>,
+    source_names: Vec<String>,
+    source_ids: FxHashMap<String, u32>,
+    source_info: Vec<SourceInfo>,
+    party_names: Vec<String>,
+    party_ids: FxHashMap<String, u32>,
+    sets: DisjointSets,
+    levels: Vec<Level>,
+    coarse: Vec<u32>,
+    coarse_grid: Grid,
+    coarse_max_u_m: f64,
+    coarse_edges: Vec<(u32, u32)>,
+    bearings: Vec<u32>,
+    bearing_grid: Grid,
+    bearing_max_range_m: f64,
+    /// Located reports of kinds other than `thermal_anomaly` (field-fire isolation).
+    activity_grid: Grid,
+    /// Located reports of sources not of the `party` discipline (contradicted claims).
+    observer_grid: Grid,
+    scratch: Vec<u32>,
+}
+
+impl<'a> Fuser<'a> {
+    pub fn new(sources: SourceRegistry, config: FusionConfig<'a>) -> Fuser<'a> {
+        let levels = match &config.link {
+            LinkRule::Fixed(p) => vec![Level {
+                max_u_m: f64::INFINITY,
+                grid: Grid::new(p.link_distance_m, (p.link_time_s.max(1)) as f64),
+            }],
+            LinkRule::Evidence(rule) => {
+                let mut bounds: Vec<f64> = rule
+                    .level_bounds_m
+                    .iter()
+                    .copied()
+                    .filter(|b| *b < rule.anchor_max_uncertainty_m)
+                    .collect();
+                bounds.push(rule.anchor_max_uncertainty_m);
+                bounds
+                    .into_iter()
+                    .map(|b| Level {
+                        max_u_m: b,
+                        grid: Grid::new(rule.radius_m(b, b, rule.max_extent_m()), BUCKET_S),
+                    })
+                    .collect()
+            }
+        };
+        let (cap_m, range_m) = match &config.link {
+            LinkRule::Fixed(p) => (p.link_distance_m, 0.0),
+            LinkRule::Evidence(rule) => (rule.max_link_distance_m, rule.bearing_default_range_m),
+        };
+        Fuser {
+            coarse_grid: Grid::new(cap_m, BUCKET_S),
+            bearing_grid: Grid::new(2.0 * range_m.max(1000.0), BUCKET_S),
+            activity_grid: Grid::new(config.isolation_m, config.isolation_s),
+            observer_grid: Grid::new(config.contradiction_m, config.contradiction_s),
+            sources,
+            config,
+            nodes: Vec::new(),
+            facts: Vec::new(),
+            source_names: Vec::new(),
+            source_ids: FxHashMap::default(),
+            source_info: Vec::new(),
+            party_names: Vec::new(),
+            party_ids: FxHashMap::default(),
+            sets: DisjointSets::default(),
+            levels,
+            coarse: Vec::new(),
+            coarse_max_u_m: 0.0,
+            coarse_edges: Vec::new(),
+            bearings: Vec::new(),
+            bearing_max_range_m: 0.0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Room for `additional` more observations.
+    pub fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.facts.reserve(additional);
+        self.sets.parent.reserve(additional);
+        self.sets.size.reserve(additional);
+        if let Some(level) = self.levels.first_mut() {
+            level.grid.reserve(additional);
+        }
+    }
+
+    /// How many observations were added.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Adds the observation that the caller knows as `index` (the index it will find in
+    /// [`FusedIncident::members`]). Each index should be added once. Anchors join or merge
+    /// incidents at once; coarse reports and bearings are placed at the next snapshot.
+    pub fn add(&mut self, index: usize, observation: &Observation) {
+        let source = self.intern_source(&observation.key.source);
+        let info = self.source_info[source as usize];
+        let party = observation.party.as_deref().map(|p| self.intern_party(p));
+        let at_s = seconds(observation.observed_at);
+        let last_at = observation
+            .observed_until
+            .filter(|u| *u >= observation.observed_at)
+            .unwrap_or(observation.observed_at);
+        let until_s = seconds(last_at);
+        let bearing = observation.bearing.filter(|b| {
+            b.observer.is_valid()
+                && b.azimuth_deg.is_finite()
+                && b.sigma_deg.is_finite()
+                && b.sigma_deg >= 0.0
+        });
+
+        let located = observation
+            .location
+            .filter(|l| l.position.is_valid() && !l.uncertainty_m.is_nan());
+        let in_link_zone = match (&self.config.link_zone, self.config.assess, located) {
+            (Some(zone), Some(assess), Some(l)) => assess(l.position).0 == *zone,
+            _ => true,
+        };
+        let kind = observation.kind;
+        let mut node = Node {
+            index,
+            v: [0.0; 3],
+            pos: LonLat::new(0.0, 0.0),
+            t0: at_s,
+            t1: until_s,
+            at_s,
+            u_m: 0.0,
+            extent_m: 0.0,
+            kind,
+            equipment: observation.equipment,
+            role: Role::Alone,
+            level: 0,
+            source,
+        };
+        match &self.config.link {
+            LinkRule::Fixed(p) => {
+                let t = observation.observed_at.timestamp() as f64;
+                node.t0 = t;
+                node.t1 = t + p.link_time_s.max(0) as f64;
+                if located.is_some() && in_link_zone && p.link_time_s >= 0 {
+                    node.role = Role::Anchor;
+                }
+            }
+            LinkRule::Evidence(rule) => {
+                let w = rule.windows[kind as usize];
+                let (db, da) = rule.discipline_slack_s[info.discipline as usize];
+                node.t0 = at_s - w.before_s - db;
+                node.t1 = (until_s + w.after_s + da).min(node.t0 + MAX_WINDOW_S);
+                node.extent_m = w.extent_m;
+                if let Some(l) = located {
+                    if in_link_zone {
+                        let u = l.uncertainty_m.clamp(1.0, 1e7);
+                        node.u_m = u;
+                        node.role = if u <= rule.anchor_max_uncertainty_m
+                            && node.t1 - node.t0 <= rule.anchor_max_window_s
+                        {
+                            Role::Anchor
+                        } else {
+                            Role::Coarse
+                        };
+                    }
+                } else if let Some(b) = bearing {
+                    let range = bearing_range_m(&b, rule);
+                    node.role = Role::Bearing;
+                    node.t0 -= range / rule.sound_speed_m_s;
+                    node.pos = b.observer;
+                    node.v = UnitVector::from_lon_lat(b.observer).0;
+                    self.bearing_max_range_m = self.bearing_max_range_m.max(range);
+                }
+            }
+        }
+        if let Some(l) = located {
+            node.pos = l.position;
+            node.v = UnitVector::from_lon_lat(l.position).0;
+            if node.u_m == 0.0 {
+                node.u_m = l.uncertainty_m.clamp(1.0, 1e7);
+            }
+        }
+
+        let id = self.sets.push();
+        debug_assert_eq!(id as usize, self.nodes.len());
+        self.facts.push(Facts {
+            source_ref: observation.key.source_ref.clone().into_boxed_str(),
+            observed_at: observation.observed_at,
+            last_at,
+            credibility: observation.credibility,
+            party,
+            bearing,
+        });
+        match node.role {
+            Role::Anchor => {
+                node.level = self.level_of(node.u_m);
+                self.link_anchor(id, &node);
+                let level = &mut self.levels[node.level as usize];
+                level.grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            Role::Coarse => {
+                self.link_coarse(id, &node);
+                self.coarse.push(id);
+                self.coarse_max_u_m = self.coarse_max_u_m.max(node.u_m);
+                self.coarse_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            Role::Bearing => {
+                self.bearings.push(id);
+                self.bearing_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            Role::Alone | Role::Fix => {}
+        }
+        if located.is_some() {
+            if kind != Kind::ThermalAnomaly {
+                self.activity_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            if info.discipline != Discipline::Party {
+                self.observer_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+        }
+        self.nodes.push(node);
+    }
+
+    fn intern_source(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.source_ids.get(name) {
+            return id;
+        }
+        let id = self.source_names.len() as u32;
+        self.source_names.push(name.to_owned());
+        self.source_info.push(self.sources.lookup(name));
+        self.source_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    fn intern_party(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.party_ids.get(name) {
+            return id;
+        }
+        let id = self.party_names.len() as u32;
+        self.party_names.push(name.to_owned());
+        self.party_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    fn level_of(&self, u_m: f64) -> u8 {
+        self.levels
+            .iter()
+            .position(|l| u_m <= l.max_u_m)
+            .unwrap_or(self.levels.len() - 1) as u8
+    }
+
+    /// The largest radius at which `u_m` can link with a node of uncertainty ≤ `other_max_m`.
+    fn search_radius_m(&self, u_m: f64, other_max_m: f64) -> f64 {
+        match &self.config.link {
+            LinkRule::Fixed(p) => p.link_distance_m,
+            LinkRule::Evidence(rule) => rule.radius_m(u_m, other_max_m, rule.max_extent_m()),
+        }
+    }
+
+    /// Candidates of `node` in `grid`, each once (in the bucket of the later window start).
+    fn candidates(grid: &Grid, node: &Node, radius_m: f64, t0: f64, t1: f64, out: &mut Vec<u32>) {
+        out.clear();
+        grid.query(node.pos, radius_m, t0, t1, |m, _| out.push(m));
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    fn link_anchor(&mut self, id: u32, node: &Node) {
+        let mut hits = std::mem::take(&mut self.scratch);
+        for level in 0..self.levels.len() {
+            let radius = self.search_radius_m(node.u_m, self.levels[level].max_u_m);
+            let grid = &self.levels[level].grid;
+            hits.clear();
+            let t0 = node.t0;
+            let nodes = &self.nodes;
+            grid.query(node.pos, radius, node.t0, node.t1, |m, bucket| {
+                if grid.bucket_of(t0.max(nodes[m as usize].t0)) == bucket {
+                    hits.push(m);
+                }
+            });
+            for &m in &hits {
+                if self.linked(node, &self.nodes[m as usize]).is_some() {
+                    self.sets.union(id, m);
+                }
+            }
+        }
+        self.scratch = hits;
+    }
+
+    fn link_coarse(&mut self, id: u32, node: &Node) {
+        let mut hits = std::mem::take(&mut self.scratch);
+        let radius = self.search_radius_m(node.u_m, self.coarse_max_u_m.max(node.u_m));
+        Self::candidates(&self.coarse_grid, node, radius, node.t0, node.t1, &mut hits);
+        for &m in &hits {
+            if self.linked(node, &self.nodes[m as usize]).is_some() {
+                self.coarse_edges.push((m, id));
+            }
+        }
+        self.scratch = hits;
+    }
+
+    /// The distance when two located nodes link, in metres.
+    #[inline]
+    fn linked(&self, a: &Node, b: &Node) -> Option<f64> {
+        match &self.config.link {
+            LinkRule::Fixed(p) => {
+                if (a.t0 - b.t0).abs() > p.link_time_s as f64 {
+                    return None;
+                }
+                within_m(&a.v, &b.v, p.link_distance_m)
+            }
+            LinkRule::Evidence(rule) => {
+                if a.t0 > b.t1 || b.t0 > a.t1 || !self.compatible(a, b) {
+                    return None;
+                }
+                within_m(
+                    &a.v,
+                    &b.v,
+                    rule.radius_m(a.u_m, b.u_m, a.extent_m.max(b.extent_m)),
+                )
+            }
+        }
+    }
+
+    #[inline]
+    fn compatible(&self, a: &Node, b: &Node) -> bool {
+        match self.config.compatibility {
+            Compatibility::All => true,
+            Compatibility::Table => kinds_compatible(a.kind, a.equipment, b.kind, b.equipment),
+        }
+    }
+
+    /// The fusion of everything added so far. The engine keeps its state: more
+    /// observations may be added and another snapshot taken.
+    pub fn snapshot(&self) -> Fusion {
+        Snapshot::new(self).run()
+    }
+
+    /// The fusion of everything added.
+    pub fn finish(self) -> Fusion {
+        self.snapshot()
+    }
+}
+
+/// The range of a bearing for linking, metres.
+fn bearing_range_m(b: &Bearing, rule: &EvidenceRule) -> f64 {
+    b.max_range_m
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(rule.bearing_default_range_m)
+        .min(10.0 * rule.bearing_default_range_m)
+}
+
+fn line_of(b: &Bearing) -> BearingLine {
+    BearingLine {
+        observer: b.observer,
+        azimuth_deg: b.azimuth_deg,
+        sigma_deg: b.sigma_deg.max(0.05),
+        max_range_m: b.max_range_m,
+    }
+}
+
+/// Seconds since the epoch, with the fraction.
+fn seconds(t: DateTime<Utc>) -> f64 {
+    t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) * 1e-9
+}
+
+/// The great-circle distance when it is at most `limit_m`: a chord test first (the chord
+/// never exceeds the arc), then the exact arc of `replay.md`.
+#[inline]
+fn within_m(a: &[f64; 3], b: &[f64; 3], limit_m: f64) -> Option<f64> {
+    let (dx, dy, dz) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    let chord2 = dx * dx + dy * dy + dz * dz;
+    let lim = limit_m / EARTH_RADIUS_M;
+    if chord2 > lim * lim * (1.0 + 1e-9) + 1e-24 {
+        return None;
+    }
+    let d = EARTH_RADIUS_M * central_angle_rad(UnitVector(*a), UnitVector(*b));
+    (d <= limit_m).then_some(d)
+}
+
+/// One snapshot in the making: the engine's state plus the placements decided now.
+struct Snapshot<'f, 'a> {
+    fuser: &'f Fuser<'a>,
+    sets: DisjointSets,
+    /// Real nodes, then fixes.
+    fixes: Vec<Node>,
+    fix_ellipses: Vec<ErrorEllipse>,
+    /// Range from observer to the point a bearing was placed at (by position in `bearings`).
+    bearing_range: Vec<Option<f64>>,
+    hits: Vec<u32>,
+}
+
+impl<'f, 'a> Snapshot<'f, 'a> {
+    fn new(fuser: &'f Fuser<'a>) -> Self {
+        Snapshot {
+            fuser,
+            sets: fuser.sets.clone(),
+            fixes: Vec::new(),
+            fix_ellipses: Vec::new(),
+            bearing_range: vec![None; fuser.bearings.len()],
+            hits: Vec::new(),
+        }
+    }
+
+    fn node(&self, id: u32) -> &Node {
+        let n = self.fuser.nodes.len();
+        if (id as usize) < n {
+            &self.fuser.nodes[id as usize]
+        } else {
+            &self.fixes[id as usize - n]
+        }
+    }
+
+    fn run(mut self) -> Fusion {
+        if let LinkRule::Evidence(rule) = &self.fuser.config.link {
+            let rule = rule.clone();
+            self.place_coarse(&rule);
+            self.place_bearings(&rule);
+        }
+        self.assemble()
+    }
+
+    /// The best anchor for a node (coarse or fix) by normalised distance and time offset.
+    fn best_anchor(&mut self, node: &Node) -> Option<u32> {
+        let fuser = self.fuser;
+        let mut best: Option<(f64, f64, usize, u32)> = None;
+        let mut hits = std::mem::take(&mut self.hits);
+        for level in &fuser.levels {
+            let radius = fuser.search_radius_m(node.u_m, level.max_u_m);
+            Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, &mut hits);
+            for &m in &hits {
+                let other = &fuser.nodes[m as usize];
+                if let Some(d) = fuser.linked(node, other) {
+                    let score = d / node.u_m.hypot(other.u_m) + time_offset(node, other);
+                    let key = (score, other.at_s, other.index, m);
+                    if best.is_none_or(|b| key_lt(key, b)) {
+                        best = Some(key);
+                    }
+                }
+            }
+        }
+        self.hits = hits;
+        best.map(|b| b.3)
+    }
+
+    fn place_coarse(&mut self, _rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        let mut free = vec![false; fuser.nodes.len()];
+        for &c in &fuser.coarse {
+            let node = fuser.nodes[c as usize];
+            match self.best_anchor(&node) {
+                Some(m) => self.sets.union(c, m),
+                None => free[c as usize] = true,
+            }
+        }
+        for &(a, b) in &fuser.coarse_edges {
+            if free[a as usize] && free[b as usize] {
+                self.sets.union(a, b);
+            }
+        }
+    }
+
+    /// Located nodes whose position a bearing's sector may hold, from every located grid.
+    fn sector_candidates(
+        &self,
+        line: &BearingLine,
+        range_m: f64,
+        t0: f64,
+        t1: f64,
+        rule: &EvidenceRule,
+    ) -> Vec<u32> {
+        let fuser = self.fuser;
+        let half_deg = (rule.bearing_sigmas * line.sigma_deg).clamp(0.1, 60.0);
+        let tan = half_deg.to_radians().tan();
+        let mut out = Vec::new();
+        let grids = fuser
+            .levels
+            .iter()
+            .map(|l| (&l.grid, l.max_u_m))
+            .chain(std::iter::once((&fuser.coarse_grid, fuser.coarse_max_u_m)));
+        for (grid, max_u) in grids {
+            let step = grid.cell_m().max(500.0);
+            let mut s = 0.0;
+            loop {
+                let p = along(line, s);
+                let radius = 0.75 * step + (s + step) * tan + max_u.min(range_m);
+                grid.query(p, radius, t0, t1, |m, _| out.push(m));
+                if s >= range_m + max_u.min(range_m) {
+                    break;
+                }
+                s += step;
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The event window of a bearing placed at `range_m` from its observer.
+    fn bearing_window(&self, id: u32, range_m: f64, rule: &EvidenceRule) -> (f64, f64) {
+        let node = &self.fuser.nodes[id as usize];
+        let info = self.fuser.source_info[node.source as usize];
+        let delay = range_m / rule.sound_speed_m_s;
+        let w = rule.windows[node.kind as usize];
+        let (db, da) = rule.discipline_slack_s[info.discipline as usize];
+        let until = seconds(self.fuser.facts[id as usize].last_at);
+        if info.discipline == Discipline::Acoustic {
+            (node.at_s - delay - w.before_s, until - delay + w.after_s)
+        } else {
+            (node.at_s - delay - w.before_s - db, until + w.after_s + da)
+        }
+    }
+
+    fn place_bearings(&mut self, rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        if fuser.bearings.is_empty() {
+            return;
+        }
+        // 1. Bearings whose sector holds a located report join its incident.
+        let mut placed = vec![false; fuser.bearings.len()];
+        for (k, &b) in fuser.bearings.iter().enumerate() {
+            let node = fuser.nodes[b as usize];
+            let Some(bearing) = fuser.facts[b as usize].bearing else {
+                continue;
+            };
+            let line = line_of(&bearing);
+            let range = bearing_range_m(&bearing, rule);
+            let candidates = self.sector_candidates(&line, range, node.t0, node.t1, rule);
+            let mut best: Option<(f64, f64, usize, u32, f64)> = None;
+            for m in candidates {
+                let other = &fuser.nodes[m as usize];
+                if !fuser.compatible(&node, other) {
+                    continue;
+                }
+                let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
+                    continue;
+                };
+                let miss_sigmas = miss_deg / line.sigma_deg;
+                if miss_sigmas > rule.bearing_sigmas {
+                    continue;
+                }
+                let (w0, w1) = self.bearing_window(b, r, rule);
+                if w0 > other.t1 || other.t0 > w1 {
+                    continue;
+                }
+                let placed_node = Node {
+                    t0: w0,
+                    t1: w1,
+                    ..node
+                };
+                let score = miss_sigmas + time_offset(&placed_node, other);
+                let key = (score, other.at_s, other.index, m);
+                if best.is_none_or(|b| key_lt(key, (b.0, b.1, b.2, b.3))) {
+                    best = Some((key.0, key.1, key.2, key.3, r));
+                }
+            }
+            if let Some((_, _, _, m, r)) = best {
+                self.sets.union(b, m);
+                placed[k] = true;
+                self.bearing_range[k] = Some(r);
+            }
+        }
+
+        // 2. The others are triangulated: pairs that cross consistently form groups.
+        let position: FxHashMap<u32, usize> = fuser
+            .bearings
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b, k))
+            .collect();
+        let mut groups = DisjointSets::default();
+        for _ in 0..fuser.bearings.len() {
+            groups.push();
+        }
+        let mut hits = Vec::new();
+        for (k, &a) in fuser.bearings.iter().enumerate() {
+            if placed[k] {
+                continue;
+            }
+            let node_a = fuser.nodes[a as usize];
+            let Some(ba) = fuser.facts[a as usize].bearing else {
+                continue;
+            };
+            let reach = bearing_range_m(&ba, rule) + fuser.bearing_max_range_m;
+            Fuser::candidates(
+                &fuser.bearing_grid,
+                &node_a,
+                reach,
+                node_a.t0,
+                node_a.t1,
+                &mut hits,
+            );
+            for &b in &hits {
+                let Some(&kb) = position.get(&b) else {
+                    continue;
+                };
+                if b >= a || placed[kb] {
+                    continue;
+                }
+                let node_b = fuser.nodes[b as usize];
+                if node_b.source == node_a.source || !fuser.compatible(&node_a, &node_b) {
+                    continue;
+                }
+                let Some(bb) = fuser.facts[b as usize].bearing else {
+                    continue;
+                };
+                if self.pair_crosses((a, &ba), (b, &bb), rule) {
+                    groups.union(k as u32, kb as u32);
+                }
+            }
+        }
+        let mut members: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+        for (k, _) in placed.iter().enumerate().filter(|(_, p)| !**p) {
+            members.entry(groups.find(k as u32)).or_default().push(k);
+        }
+        let n = fuser.nodes.len() as u32;
+        let mut in_fix = vec![false; fuser.bearings.len()];
+        for (_, mut group) in members {
+            if group.len() < 2 {
+                continue;
+            }
+            let Some((fix, kept)) = self.fix_group(&mut group, rule) else {
+                continue;
+            };
+            let id = n + self.fixes.len() as u32;
+            self.sets.push();
+            for (&k, range) in kept.iter().zip(&fix.ranges_m) {
+                self.sets.union(fuser.bearings[k], id);
+                in_fix[k] = true;
+                self.bearing_range[k] = Some(*range);
+            }
+            let mut t0 = f64::INFINITY;
+            let mut t1 = f64::NEG_INFINITY;
+            let mut first = fuser.nodes[fuser.bearings[kept[0]] as usize];
+            for (&k, range) in kept.iter().zip(&fix.ranges_m) {
+                let node = fuser.nodes[fuser.bearings[k] as usize];
+                let (w0, w1) = self.bearing_window(fuser.bearings[k], *range, rule);
+                t0 = t0.min(w0);
+                t1 = t1.max(w1);
+                if (node.at_s, node.index) < (first.at_s, first.index) {
+                    first = node;
+                }
+            }
+            let u = fix.ellipse.semi_major_m.max(1.0);
+            self.fixes.push(Node {
+                index: usize::MAX,
+                v: UnitVector::from_lon_lat(fix.position).0,
+                pos: fix.position,
+                t0,
+                t1,
+                at_s: first.at_s,
+                u_m: u,
+                extent_m: rule.windows[first.kind as usize].extent_m,
+                kind: first.kind,
+                equipment: first.equipment,
+                role: Role::Fix,
+                level: 0,
+                source: first.source,
+            });
+            self.fix_ellipses.push(fix.ellipse);
+        }
+
+        // 3. Fixes join the best anchor, else link with free fixes and free coarse reports.
+        let mut fix_grid = Grid::new(rule.max_link_distance_m, BUCKET_S);
+        let mut free_fix = vec![false; self.fixes.len()];
+        for (f, free) in free_fix.iter_mut().enumerate() {
+            let node = self.fixes[f];
+            let id = n + f as u32;
+            match self.best_anchor(&node) {
+                Some(m) => self.sets.union(id, m),
+                None => *free = true,
+            }
+            fix_grid.insert(id, node.pos, node.t0, node.t1);
+        }
+        let coarse_max = fuser.coarse_max_u_m;
+        let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
+        for f in 0..self.fixes.len() {
+            if !free_fix[f] {
+                continue;
+            }
+            let node = self.fixes[f];
+            let id = n + f as u32;
+            Fuser::candidates(
+                &fix_grid,
+                &node,
+                fuser.search_radius_m(node.u_m, fix_max),
+                node.t0,
+                node.t1,
+                &mut hits,
+            );
+            for &g in &hits {
+                let other = self.fixes[(g - n) as usize];
+                if g != id && free_fix[(g - n) as usize] && fuser.linked(&node, &other).is_some() {
+                    self.sets.union(id, g);
+                }
+            }
+            Fuser::candidates(
+                &fuser.coarse_grid,
+                &node,
+                fuser.search_radius_m(node.u_m, coarse_max),
+                node.t0,
+                node.t1,
+                &mut hits,
+            );
+            for &c in &hits {
+                let other = fuser.nodes[c as usize];
+                if self.best_anchor(&other).is_none() && fuser.linked(&node, &other).is_some() {
+                    self.sets.union(id, c);
+                }
+            }
+        }
+
+        // 4. Bearings left over: the best fix in their sector, else their observer's others.
+        for (k, &b) in fuser.bearings.iter().enumerate() {
+            if placed[k] || in_fix[k] {
+                continue;
+            }
+            let node = fuser.nodes[b as usize];
+            let Some(bearing) = fuser.facts[b as usize].bearing else {
+                continue;
+            };
+            let line = line_of(&bearing);
+            let range = bearing_range_m(&bearing, rule);
+            let mut best: Option<(f64, u32, f64)> = None;
+            for (f, fix) in self.fixes.iter().enumerate() {
+                let _ = f;
+                let Some((miss_deg, r)) = sector_miss(&line, range, fix.pos, fix.u_m) else {
+                    continue;
+                };
+                let miss_sigmas = miss_deg / line.sigma_deg;
+                let (w0, w1) = self.bearing_window(b, r, rule);
+                if miss_sigmas > rule.bearing_sigmas
+                    || w0 > fix.t1
+                    || fix.t0 > w1
+                    || !fuser.compatible(&node, fix)
+                {
+                    continue;
+                }
+                let id = n + f as u32;
+                if best.is_none_or(|x| (miss_sigmas, id) < (x.0, x.1)) {
+                    best = Some((miss_sigmas, id, r));
+                }
+            }
+            if let Some((_, id, r)) = best {
+                self.sets.union(b, id);
+                self.bearing_range[k] = Some(r);
+                placed[k] = true;
+            }
+        }
+        for (k, &a) in fuser.bearings.iter().enumerate() {
+            if placed[k] || in_fix[k] {
+                continue;
+            }
+            let node_a = fuser.nodes[a as usize];
+            let Some(ba) = fuser.facts[a as usize].bearing else {
+                continue;
+            };
+            Fuser::candidates(
+                &fuser.bearing_grid,
+                &node_a,
+                SAME_OBSERVER_M,
+                node_a.t0,
+                node_a.t1,
+                &mut hits,
+            );
+            for &b in &hits {
+                let Some(&kb) = position.get(&b) else {
+                    continue;
+                };
+                if b >= a || placed[kb] || in_fix[kb] {
+                    continue;
+                }
+                let node_b = fuser.nodes[b as usize];
+                let Some(bb) = fuser.facts[b as usize].bearing else {
+                    continue;
+                };
+                let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
+                if node_a.t0 <= node_b.t1
+                    && node_b.t0 <= node_a.t1
+                    && fuser.compatible(&node_a, &node_b)
+                    && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
+                    && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some()
+                {
+                    self.sets.union(a, b);
+                }
+            }
+        }
+        let _ = &mut self.hits;
+    }
+
+    /// Whether two bearings cross ahead of both, within range, at consistent event times.
+    fn pair_crosses(
+        &self,
+        (a, ba): (u32, &Bearing),
+        (b, bb): (u32, &Bearing),
+        rule: &EvidenceRule,
+    ) -> bool {
+        let (ra_max, rb_max) = (bearing_range_m(ba, rule), bearing_range_m(bb, rule));
+        let (oe, on) = to_plane(ba.observer, bb.observer);
+        let (ta, tb) = (ba.azimuth_deg.to_radians(), bb.azimuth_deg.to_radians());
+        let (da, db) = ((ta.sin(), ta.cos()), (tb.sin(), tb.cos()));
+        // a + s·da = o + t·db
+        let det = da.0 * (-db.1) - da.1 * (-db.0);
+        if det.abs() < 1e-3 {
+            return false;
+        }
+        let s = (oe * (-db.1) - on * (-db.0)) / det;
+        let t = (da.0 * on - da.1 * oe) / det;
+        if s <= 0.0 || t <= 0.0 || s > ra_max * 1.05 || t > rb_max * 1.05 {
+            return false;
+        }
+        let window = |id: u32, r: f64| {
+            let node = &self.fuser.nodes[id as usize];
+            let info = self.fuser.source_info[node.source as usize];
+            if info.discipline == Discipline::Acoustic {
+                let e = node.at_s - r / rule.sound_speed_m_s;
+                (e - rule.triangulation_time_s, e + rule.triangulation_time_s)
+            } else {
+                self.bearing_window(id, r, rule)
+            }
+        };
+        let (a0, a1) = window(a, s);
+        let (b0, b1) = window(b, t);
+        a0 <= b1 && b0 <= a1
+    }
+
+    /// A least-squares fix of a group of bearings (positions in `fuser.bearings`), dropping
+    /// the worst bearing while it is more than `bearing_sigmas` off; `None` unless at least
+    /// two sources remain. Returns the fix and the bearings it kept.
+    fn fix_group(
+        &self,
+        group: &mut Vec<usize>,
+        rule: &EvidenceRule,
+    ) -> Option<(super::Fix, Vec<usize>)> {
+        let fuser = self.fuser;
+        group.sort_unstable();
+        // Large groups are cut to the earliest few: a fix needs few lines.
+        group.truncate(64);
+        loop {
+            let lines: Vec<BearingLine> = group
+                .iter()
+                .filter_map(|&k| {
+                    fuser.facts[fuser.bearings[k] as usize]
+                        .bearing
+                        .map(|b| line_of(&b))
+                })
+                .collect();
+            let mut sources: Vec<u32> = group
+                .iter()
+                .map(|&k| fuser.nodes[fuser.bearings[k] as usize].source)
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            if sources.len() < 2 || lines.len() != group.len() {
+                return None;
+            }
+            let fix = triangulate(&lines)?;
+            let (worst, sigmas) = fix.worst_residual(&lines)?;
+            if sigmas <= rule.bearing_sigmas {
+                return Some((fix, group.clone()));
+            }
+            if group.len() <= 2 {
+                return None;
+            }
+            group.remove(worst);
+        }
+    }
+
+    fn assemble(mut self) -> Fusion {
+        let fuser = self.fuser;
+        let n = fuser.nodes.len();
+        let total = n + self.fixes.len();
+        // Group nodes by root: compact group ids in order of first node.
+        let mut group_of_root = vec![u32::MAX; total];
+        let mut group_of = vec![0u32; total];
+        let mut groups = 0u32;
+        for i in 0..total as u32 {
+            let root = self.sets.find(i) as usize;
+            if group_of_root[root] == u32::MAX {
+                group_of_root[root] = groups;
+                groups += 1;
+            }
+            group_of[i as usize] = group_of_root[root];
+        }
+        drop(group_of_root);
+        // CSR layout of members.
+        let mut start = vec![0u32; groups as usize + 1];
+        for &g in &group_of {
+            start[g as usize + 1] += 1;
+        }
+        for g in 0..groups as usize {
+            start[g + 1] += start[g];
+        }
+        let mut fill = start.clone();
+        let mut flat = vec![0u32; total];
+        for (i, &g) in group_of.iter().enumerate() {
+            flat[fill[g as usize] as usize] = i as u32;
+            fill[g as usize] += 1;
+        }
+        drop(fill);
+
+        let bearing_pos: FxHashMap<u32, usize> = fuser
+            .bearings
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b, k))
+            .collect();
+        let sound_speed = match &fuser.config.link {
+            LinkRule::Evidence(r) => r.sound_speed_m_s,
+            LinkRule::Fixed(_) => 340.0,
+        };
+        let rules = GradingRules {
+            isolation_m: fuser.config.isolation_m,
+            isolation_s: fuser.config.isolation_s,
+            contradiction_m: fuser.config.contradiction_m,
+            contradiction_s: fuser.config.contradiction_s,
+            ..GradingRules::default()
+        };
+
+        let mut incidents: Vec<(IncidentKey, FusedIncident)> = Vec::with_capacity(groups as usize);
+        let mut hits = Vec::new();
+        for g in 0..groups as usize {
+            let ids = &flat[start[g] as usize..start[g + 1] as usize];
+            let real: Vec<u32> = ids.iter().copied().filter(|&i| (i as usize) < n).collect();
+            if real.is_empty() {
+                continue;
+            }
+            let mut members: Vec<usize> = real
+                .iter()
+                .map(|&i| fuser.nodes[i as usize].index)
+                .collect();
+            members.sort_unstable();
+
+            // Times: acoustic bearings placed at a range heard the event earlier.
+            let mut first_at: Option<DateTime<Utc>> = None;
+            let mut last_at: Option<DateTime<Utc>> = None;
+            let mut earliest: Option<u32> = None;
+            for &i in &real {
+                let node = &fuser.nodes[i as usize];
+                let facts = &fuser.facts[i as usize];
+                let mut at = facts.observed_at;
+                if node.role == Role::Bearing
+                    && fuser.source_info[node.source as usize].discipline == Discipline::Acoustic
+                    && let Some(r) = bearing_pos.get(&i).and_then(|&k| self.bearing_range[k])
+                {
+                    at -= Duration::milliseconds((r / sound_speed * 1000.0).round() as i64);
+                }
+                first_at = Some(first_at.map_or(at, |f| f.min(at)));
+                last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
+                if earliest.is_none_or(|e| incident_key(fuser, i) < incident_key(fuser, e)) {
+                    earliest = Some(i);
+                }
+            }
+            let (Some(first_at), Some(last_at), Some(earliest)) = (first_at, last_at, earliest)
+            else {
+                continue;
+            };
+
+            // Location: inverse-variance mean of located members and fixes.
+            let located: Vec<&Node> = ids
+                .iter()
+                .map(|&i| self.node(i))
+                .filter(|node| {
+                    matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
+                        || (node.role == Role::Alone && node.u_m > 0.0)
+                })
+                .collect();
+            let location = weighted_location(&located);
+            let fix = ids
+                .iter()
+                .filter(|&&i| i as usize >= n)
+                .map(|&i| self.fix_ellipses[i as usize - n])
+                .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m));
+            let sector = if location.is_none() {
+                real.iter()
+                    .filter(|&&i| fuser.facts[i as usize].bearing.is_some())
+                    .min_by(|&&a, &&b| incident_key(fuser, a).cmp(&incident_key(fuser, b)))
+                    .and_then(|&i| fuser.facts[i as usize].bearing)
+            } else {
+                None
+            };
+
+            let mut kinds: Vec<Kind> = real.iter().map(|&i| fuser.nodes[i as usize].kind).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+
+            // Sources.
+            let mut by_source: Vec<u32> = real.clone();
+            by_source.sort_unstable_by(|&a, &b| {
+                fuser.source_names[fuser.nodes[a as usize].source as usize]
+                    .cmp(&fuser.source_names[fuser.nodes[b as usize].source as usize])
+            });
+            let mut sources: Vec<SourceEvidence> = Vec::new();
+            for &i in &by_source {
+                let node = &fuser.nodes[i as usize];
+                let name = &fuser.source_names[node.source as usize];
+                if sources.last().is_none_or(|s| s.source != *name) {
+                    sources.push(SourceEvidence {
+                        source: name.clone(),
+                        info: fuser.sources.lookup(name),
+                        reports: 0,
+                        located_reports: 0,
+                        best_credibility: None,
+                        kinds: Vec::new(),
+                    });
+                }
+                if let Some(s) = sources.last_mut() {
+                    s.reports += 1;
+                    if node.role != Role::Bearing && node.u_m > 0.0 {
+                        s.located_reports += 1;
+                    }
+                    if let Some(c) = fuser.facts[i as usize].credibility {
+                        s.best_credibility = Some(s.best_credibility.map_or(c, |b| b.min(c)));
+                    }
+                    if !s.kinds.contains(&node.kind) {
+                        s.kinds.push(node.kind);
+                        s.kinds.sort_unstable();
+                    }
+                }
+            }
+
+            let root = self.sets.find(real[0]);
+            let context = self.context(&real, &kinds, &sources, root, &mut hits);
+            let mut incident = FusedIncident {
+                id: String::new(),
+                status: super::IncidentStatus::Reported,
+                confidence: 0.0,
+                reasons: Vec::new(),
+                first_at,
+                last_at,
+                location,
+                kinds,
+                members,
+                sources,
+                fix,
+                sector,
+                context,
+            };
+            grade(&mut incident, &fuser.sources, &rules);
+            incidents.push((incident_key_owned(fuser, earliest), incident));
+        }
+        incidents.sort_by(|a, b| a.0.cmp(&b.0));
+        let incidents: Vec<FusedIncident> = incidents
+            .into_iter()
+            .enumerate()
+            .map(|(k, (_, mut incident))| {
+                incident.id = format!("I{}", k + 1);
+                incident
+            })
+            .collect();
+        let equipment_groups = self.equipment_groups(&incidents);
+        Fusion {
+            equipment: equipment::estimates(&equipment_groups, &incidents),
+            equipment_groups,
+            incidents,
+            grading: rules,
+        }
+    }
+
+    /// What the dismissal rules need (see `grading.rs`).
+    fn context(
+        &mut self,
+        real: &[u32],
+        kinds: &[Kind],
+        sources: &[SourceEvidence],
+        root: u32,
+        hits: &mut Vec<u32>,
+    ) -> DismissalContext {
+        let fuser = self.fuser;
+        let config = &fuser.config;
+        let mut context = DismissalContext::default();
+        if kinds.iter().all(|k| *k == Kind::ThermalAnomaly) {
+            let mut isolated = true;
+            'members: for &i in real {
+                let node = &fuser.nodes[i as usize];
+                if node.u_m <= 0.0 {
+                    continue;
+                }
+                let (t0, t1) = (node.t0 - config.isolation_s, node.t1 + config.isolation_s);
+                Fuser::candidates(&fuser.activity_grid, node, config.isolation_m, t0, t1, hits);
+                for &m in hits.iter() {
+                    let other = &fuser.nodes[m as usize];
+                    if other.t0 <= t1
+                        && t0 <= other.t1
+                        && within_m(&node.v, &other.v, config.isolation_m).is_some()
+                    {
+                        isolated = false;
+                        break 'members;
+                    }
+                }
+                for fix in &self.fixes {
+                    if fix.t0 <= t1
+                        && t0 <= fix.t1
+                        && within_m(&node.v, &fix.v, config.isolation_m).is_some()
+                    {
+                        isolated = false;
+                        break 'members;
+                    }
+                }
+            }
+            context.isolated = isolated;
+        }
+        if sources
+            .iter()
+            .all(|s| s.info.discipline == Discipline::Party)
+        {
+            let mut names: Vec<u32> = Vec::new();
+            for &i in real {
+                let node = &fuser.nodes[i as usize];
+                if node.u_m <= 0.0 {
+                    continue;
+                }
+                let (t0, t1) = (
+                    node.t0 - config.contradiction_s,
+                    node.t1 + config.contradiction_s,
+                );
+                Fuser::candidates(
+                    &fuser.observer_grid,
+                    node,
+                    config.contradiction_m,
+                    t0,
+                    t1,
+                    hits,
+                );
+                for &m in hits.iter() {
+                    let other = &fuser.nodes[m as usize];
+                    if other.t0 <= t1
+                        && t0 <= other.t1
+                        && self.sets.find(m) != root
+                        && within_m(&node.v, &other.v, config.contradiction_m).is_some()
+                    {
+                        names.push(other.source);
+                    }
+                }
+            }
+            let mut names: Vec<String> = names
+                .into_iter()
+                .map(|s| fuser.source_names[s as usize].clone())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names.truncate(DismissalContext::MAX_OBSERVERS);
+            context.observers_nearby = names;
+        }
+        context
+    }
+
+    fn equipment_groups(&mut self, incidents: &[FusedIncident]) -> Vec<EquipmentGroup> {
+        let fuser = self.fuser;
+        // Members by caller index → node.
+        let mut node_of: FxHashMap<usize, u32> = FxHashMap::default();
+        for (i, node) in fuser.nodes.iter().enumerate() {
+            if node.equipment.is_some()
+                && matches!(node.kind, Kind::EquipmentSighting | Kind::Movement)
+            {
+                node_of.insert(node.index, i as u32);
+            }
+        }
+        let mut groups = Vec::new();
+        if node_of.is_empty() {
+            return groups;
+        }
+        for (position, incident) in incidents.iter().enumerate() {
+            let mut by_class: std::collections::BTreeMap<
+                crate::observation::EquipmentClass,
+                (u32, Vec<usize>, Vec<u32>),
+            > = Default::default();
+            for &m in &incident.members {
+                let Some(&i) = node_of.get(&m) else {
+                    continue;
+                };
+                let node = &fuser.nodes[i as usize];
+                let Some(e) = node.equipment else {
+                    continue;
+                };
+                let entry = by_class.entry(e.class).or_default();
+                entry.0 = entry.0.max(e.count);
+                entry.1.push(m);
+                if let Some(p) = fuser.facts[i as usize].party {
+                    entry.2.push(p);
+                }
+            }
+            for (class, (count, evidence, parties)) in by_class {
+                let (zone, territory) = match (fuser.config.assess, incident.location) {
+                    (Some(assess), Some((p, _))) => assess(p),
+                    _ => ("unassessed".to_owned(), "unknown".to_owned()),
+                };
+                let party = most_frequent(&parties, &fuser.party_names).unwrap_or(territory);
+                groups.push(EquipmentGroup {
+                    incident: position,
+                    zone,
+                    party,
+                    class,
+                    count,
+                    evidence,
+                });
+            }
+        }
+        groups
+    }
+}
+
+/// The order of incidents: their earliest member's (time, source, source_ref).
+type IncidentKey = (DateTime<Utc>, String, Box<str>, usize);
+
+fn incident_key<'f>(fuser: &'f Fuser<'_>, i: u32) -> (DateTime<Utc>, &'f str, &'f str, usize) {
+    let facts = &fuser.facts[i as usize];
+    let node = &fuser.nodes[i as usize];
+    (
+        facts.observed_at,
+        fuser.source_names[node.source as usize].as_str(),
+        &facts.source_ref,
+        node.index,
+    )
+}
+
+fn incident_key_owned(fuser: &Fuser<'_>, i: u32) -> IncidentKey {
+    let (t, s, r, index) = incident_key(fuser, i);
+    (t, s.to_owned(), r.into(), index)
+}
+
+fn most_frequent(ids: &[u32], names: &[String]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &p in ids {
+        if let Some(name) = names.get(p as usize) {
+            *counts.entry(name.as_str()).or_default() += 1;
+        }
+    }
+    let best = counts.values().copied().max()?;
+    counts
+        .into_iter()
+        .find(|(_, c)| *c == best)
+        .map(|(name, _)| name.to_owned())
+}
+
+/// `a < b` for (score, time, index, id) keys; scores compared totally.
+fn key_lt(a: (f64, f64, usize, u32), b: (f64, f64, usize, u32)) -> bool {
+    a.0.total_cmp(&b.0)
+        .then(a.1.total_cmp(&b.1))
+        .then(a.2.cmp(&b.2))
+        .then(a.3.cmp(&b.3))
+        .is_lt()
+}
+
+/// How far apart two windows' middles are, in units of their half-widths summed.
+fn time_offset(a: &Node, b: &Node) -> f64 {
+    let (ma, mb) = ((a.t0 + a.t1) / 2.0, (b.t0 + b.t1) / 2.0);
+    let half = ((a.t1 - a.t0) + (b.t1 - b.t0)) / 2.0;
+    if half > 0.0 {
+        (ma - mb).abs() / half
+    } else {
+        0.0
+    }
+}
+
+/// The inverse-variance weighted mean position of nodes and its ~95% radius: the combined
+/// uncertainty and the weighted spread of the members around it, added in quadrature.
+fn weighted_location(nodes: &[&Node]) -> Option<(LonLat, f64)> {
+    if nodes.is_empty() {
+        return None;
+    }
+    let mut s = [0.0; 3];
+    let mut weight = 0.0;
+    for node in nodes {
+        let w = 1.0 / (node.u_m * node.u_m);
+        s = [
+            s[0] + w * node.v[0],
+            s[1] + w * node.v[1],
+            s[2] + w * node.v[2],
+        ];
+        weight += w;
+    }
+    let norm = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+    if norm.is_nan() || norm <= 0.0 || weight.is_nan() || weight <= 0.0 {
+        return Some((nodes[0].pos, nodes[0].u_m));
+    }
+    let centre = [s[0] / norm, s[1] / norm, s[2] / norm];
+    let position = LonLat::new(
+        centre[1].atan2(centre[0]).to_degrees(),
+        centre[2].clamp(-1.0, 1.0).asin().to_degrees(),
+    );
+    let mut spread = 0.0;
+    for node in nodes {
+        let d = EARTH_RADIUS_M * central_angle_rad(UnitVector(centre), UnitVector(node.v));
+        spread += d * d / (node.u_m * node.u_m);
+    }
+    let uncertainty = (1.0 / weight + spread / weight).sqrt();
+    Some((position, uncertainty))
+}

@@ -1,0 +1,238 @@
+//! Grading: the status, confidence and reasons of an incident from its sources' grades.
+//!
+//! # Status
+//!
+//! Independence is a different source *and* a different collection discipline, so the number
+//! of mutually independent sources of an incident is the number of distinct disciplines among
+//! its sources (a source has one discipline; `other`, the discipline of unregistered
+//! sources, counts once however many such sources there are).
+//!
+//! - `confirmed`: a *direct* observation by an `A`/`B` source — a located report from a
+//!   satellite, UAV, camera, patrol or observation post ([`Discipline::is_direct`]) whose
+//!   information credibility is at most [`GradingRules::confirm_max_credibility`] (or not
+//!   given) — or three independent sources.
+//! - `corroborated`: two independent sources.
+//! - `reported`: otherwise (one discipline).
+//! - `dismissed` (checked first; the evidence grade stays in the reasons):
+//!   - *field fire*: every member is a `thermal_anomaly` and no located report of any other
+//!     kind lies within the isolation distance and window ([`DismissalContext::isolated`]);
+//!   - *contradicted claim*: every source is a `party` source, so nothing independent
+//!     corroborates it, while an `A`/`B` source of another discipline reported from within
+//!     the contradiction distance and window (it was watching the area and saw something
+//!     else, or nothing like it).
+//!
+//! # Confidence
+//!
+//! Each report is worth `reliability_weight[grade] × credibility_factor[credibility]`; a
+//! discipline is worth its best report; disciplines are independent, so the confidence is
+//! `1 − Π (1 − worth)`. A dismissed incident keeps a fifth of it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{
+    Discipline, DismissalContext, FusedIncident, IncidentStatus, Reliability, SourceEvidence,
+    SourceRegistry,
+};
+use crate::observation::Kind;
+
+/// The grading parameters (see the module documentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradingRules {
+    /// Worth of a report by reliability, `A` … `F`.
+    pub reliability_weight: [f64; 6],
+    /// Factor by information credibility `1` … `6`; a report without one counts as `6`.
+    pub credibility_factor: [f64; 6],
+    /// A direct `A`/`B` report confirms when its credibility is at most this.
+    pub confirm_max_credibility: u8,
+    /// Independent sources that confirm without a direct `A`/`B` report.
+    pub confirm_independent: usize,
+    /// Shown in reasons: the isolation and contradiction distances and windows.
+    pub isolation_m: f64,
+    pub isolation_s: f64,
+    pub contradiction_m: f64,
+    pub contradiction_s: f64,
+}
+
+impl Default for GradingRules {
+    fn default() -> GradingRules {
+        GradingRules {
+            reliability_weight: [0.9, 0.8, 0.6, 0.4, 0.2, 0.3],
+            credibility_factor: [1.0, 0.9, 0.75, 0.5, 0.25, 0.8],
+            confirm_max_credibility: 3,
+            confirm_independent: 3,
+            isolation_m: 15_000.0,
+            isolation_s: 6.0 * 3600.0,
+            contradiction_m: 5_000.0,
+            contradiction_s: 3.0 * 3600.0,
+        }
+    }
+}
+
+impl GradingRules {
+    fn worth(&self, r: Reliability, credibility: Option<u8>) -> f64 {
+        let c = usize::from(credibility.unwrap_or(6).clamp(1, 6)) - 1;
+        self.reliability_weight[r as usize] * self.credibility_factor[c]
+    }
+}
+
+/// Sets `status`, `confidence` and `reasons` of `incident` from its `sources` (whose `info`
+/// the caller has set) and `context`; `registry` grades the observers of `context`.
+pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &GradingRules) {
+    let mut reasons = Vec::with_capacity(incident.sources.len() + 3);
+    for s in &incident.sources {
+        reasons.push(describe_source(s));
+    }
+
+    // Best worth per discipline.
+    let mut by_discipline: BTreeMap<Discipline, (f64, &str)> = BTreeMap::new();
+    for s in &incident.sources {
+        let worth = rules.worth(s.info.reliability, s.best_credibility);
+        let entry = by_discipline
+            .entry(s.info.discipline)
+            .or_insert((worth, &s.source));
+        if worth > entry.0 {
+            *entry = (worth, &s.source);
+        }
+    }
+    let independent = by_discipline.len();
+    let evidence: f64 = 1.0
+        - by_discipline
+            .values()
+            .map(|(w, _)| 1.0 - w)
+            .product::<f64>();
+    let disciplines: Vec<&str> = by_discipline.keys().map(|d| d.as_str()).collect();
+
+    let direct = incident.sources.iter().find(|s| {
+        matches!(s.info.reliability, Reliability::A | Reliability::B)
+            && s.info.discipline.is_direct()
+            && s.located_reports > 0
+            && s.best_credibility
+                .is_none_or(|c| c <= rules.confirm_max_credibility)
+    });
+    let (mut status, status_reason) = if let Some(s) = direct {
+        (
+            IncidentStatus::Confirmed,
+            format!(
+                "confirmed: direct observation by {} source {} ({})",
+                s.info.reliability.as_str(),
+                s.source,
+                s.info.discipline.as_str()
+            ),
+        )
+    } else if independent >= rules.confirm_independent {
+        (
+            IncidentStatus::Confirmed,
+            format!(
+                "confirmed: {independent} independent disciplines ({})",
+                disciplines.join(", ")
+            ),
+        )
+    } else if independent >= 2 {
+        (
+            IncidentStatus::Corroborated,
+            format!(
+                "corroborated: {independent} independent disciplines ({})",
+                disciplines.join(", ")
+            ),
+        )
+    } else {
+        (
+            IncidentStatus::Reported,
+            format!(
+                "reported: one discipline only ({})",
+                disciplines.first().copied().unwrap_or("none")
+            ),
+        )
+    };
+
+    let dismissal = dismissal_reason(incident, &incident.context, registry, rules);
+    let mut confidence = evidence;
+    if let Some(reason) = dismissal {
+        reasons.push(format!("evidence alone: {status_reason}"));
+        reasons.push(reason);
+        status = IncidentStatus::Dismissed;
+        confidence *= 0.2;
+    } else {
+        reasons.push(status_reason);
+    }
+    let mut line = format!("confidence {confidence:.2} = 1 − Π(1 − best report per discipline:");
+    for (d, (w, source)) in &by_discipline {
+        let _ = write!(line, " {} {w:.2} by {source};", d.as_str());
+    }
+    line.pop();
+    line.push(')');
+    if status == IncidentStatus::Dismissed {
+        line.push_str(" × 0.2 (dismissed)");
+    }
+    reasons.push(line);
+
+    incident.status = status;
+    incident.confidence = confidence.clamp(0.0, 1.0);
+    incident.reasons = reasons;
+}
+
+fn describe_source(s: &SourceEvidence) -> String {
+    let kinds: Vec<&str> = s.kinds.iter().map(|k| k.as_str()).collect();
+    format!(
+        "source {} ({}, {}): {} report{} ({}), credibility {}",
+        s.source,
+        s.info.reliability.as_str(),
+        s.info.discipline.as_str(),
+        s.reports,
+        if s.reports == 1 { "" } else { "s" },
+        kinds.join(", "),
+        s.best_credibility
+            .map_or_else(|| "not given".to_owned(), |c| c.to_string())
+    )
+}
+
+fn dismissal_reason(
+    incident: &FusedIncident,
+    context: &DismissalContext,
+    registry: &SourceRegistry,
+    rules: &GradingRules,
+) -> Option<String> {
+    if !incident.kinds.is_empty()
+        && incident.kinds.iter().all(|k| *k == Kind::ThermalAnomaly)
+        && context.isolated
+    {
+        return Some(format!(
+            "dismissed: field fire? only thermal anomalies, and no report of any other kind within {:.0} m and {:.0} h",
+            rules.isolation_m,
+            rules.isolation_s / 3600.0
+        ));
+    }
+    let claim_only = !incident.sources.is_empty()
+        && incident
+            .sources
+            .iter()
+            .all(|s| s.info.discipline == Discipline::Party);
+    if claim_only {
+        let better: Vec<String> = context
+            .observers_nearby
+            .iter()
+            .filter_map(|name| {
+                let info = registry.lookup(name);
+                (matches!(info.reliability, Reliability::A | Reliability::B)
+                    && info.discipline != Discipline::Party)
+                    .then(|| {
+                        format!(
+                            "{name} ({}, {})",
+                            info.reliability.as_str(),
+                            info.discipline.as_str()
+                        )
+                    })
+            })
+            .collect();
+        if !better.is_empty() {
+            return Some(format!(
+                "dismissed: a claim by party sources only, corroborated by no independent source, while {} reported from within {:.0} m and {:.0} h",
+                better.join(", "),
+                rules.contradiction_m,
+                rules.contradiction_s / 3600.0
+            ));
+        }
+    }
+    None
+}

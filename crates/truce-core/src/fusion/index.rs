@@ -1,0 +1,258 @@
+//! The spatial–temporal index of fusion: a hash grid keyed by (latitude row, longitude
+//! column, time bucket), so that finding the reports that may link with a new one costs a
+//! few cell look-ups, never a scan of everything.
+//!
+//! Rows are `cell_deg` of latitude; each row has as many longitude columns as fit at its
+//! poleward edge, so a column is at least `cell_m` wide. A query for every point within
+//! `radius_m` visits the rows the radius reaches and, in each, the columns within the
+//! longitude half-width `2·asin(sin(c/2) / cos φ)` (haversine; `φ` the most poleward latitude
+//! reached, `c` the angular radius), which is conservative: nothing within the radius is
+//! missed, across the antimeridian and at the poles too. An entry lives in every time bucket
+//! its window touches; [`Grid::query`] hands the bucket to the caller so that a pair is
+//! examined once (in the bucket of the later window start).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use truce_geo::{EARTH_RADIUS_M, LonLat};
+
+/// The FxHash mixing step: fast for small integer keys, deterministic (no random seed).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(SEED);
+    }
+    #[inline]
+    fn write_i32(&mut self, i: i32) {
+        self.write_u64(i as u32 as u64);
+    }
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
+const END: u32 = u32::MAX;
+/// Windows are indexed over at most this many buckets (longer ones are clamped by callers).
+pub const MAX_BUCKETS_PER_ENTRY: i64 = 4096;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    node: u32,
+    next: u32,
+}
+
+/// A hash grid of nodes (small integers chosen by the caller).
+#[derive(Clone, Debug)]
+pub struct Grid {
+    cell_m: f64,
+    cell_deg: f64,
+    rows: i32,
+    bucket_s: f64,
+    heads: FxHashMap<(i32, i32, i64), u32>,
+    entries: Vec<Entry>,
+}
+
+impl Grid {
+    /// A grid of cells at least `cell_m` across and time buckets of `bucket_s` seconds.
+    pub fn new(cell_m: f64, bucket_s: f64) -> Grid {
+        let cell_m = if cell_m.is_finite() && cell_m > 1.0 {
+            cell_m
+        } else {
+            1.0
+        };
+        let cell_deg = (cell_m / EARTH_RADIUS_M).to_degrees().min(180.0);
+        let rows = ((180.0 / cell_deg).ceil() as i32).max(1);
+        let bucket_s = if bucket_s.is_finite() && bucket_s >= 1.0 {
+            bucket_s
+        } else {
+            1.0
+        };
+        Grid {
+            cell_m,
+            cell_deg,
+            rows,
+            bucket_s,
+            heads: FxHashMap::default(),
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn cell_m(&self) -> f64 {
+        self.cell_m
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        self.heads.reserve(additional / 2);
+    }
+
+    #[inline]
+    pub fn bucket_of(&self, t_s: f64) -> i64 {
+        (t_s / self.bucket_s).floor() as i64
+    }
+
+    #[inline]
+    fn row_of(&self, lat_deg: f64) -> i32 {
+        (((lat_deg + 90.0) / self.cell_deg).floor() as i32).clamp(0, self.rows - 1)
+    }
+
+    /// Columns of a row: as many as fit at its poleward edge.
+    #[inline]
+    fn cols(&self, row: i32) -> i32 {
+        let south = -90.0 + f64::from(row) * self.cell_deg;
+        let north = (south + self.cell_deg).min(90.0);
+        let poleward = south.abs().max(north.abs());
+        if poleward >= 89.999_999 {
+            return 1;
+        }
+        let width = 360.0 * poleward.to_radians().cos() / self.cell_deg;
+        (width.floor() as i32).clamp(1, 1 << 24)
+    }
+
+    #[inline]
+    fn col_of(&self, row: i32, lon_deg: f64) -> i32 {
+        let cols = self.cols(row);
+        let width = 360.0 / f64::from(cols);
+        (((lon_deg + 180.0) / width).floor() as i64).rem_euclid(i64::from(cols)) as i32
+    }
+
+    /// Indexes `node` at `p` for every bucket of the window `[t0_s, t1_s]`.
+    pub fn insert(&mut self, node: u32, p: LonLat, t0_s: f64, t1_s: f64) {
+        let row = self.row_of(p.lat_deg);
+        let col = self.col_of(row, p.lon_deg);
+        let (b0, b1) = self.buckets(t0_s, t1_s);
+        for bucket in b0..=b1 {
+            let next = self.entries.len() as u32;
+            let head = self.heads.entry((row, col, bucket)).or_insert(END);
+            self.entries.push(Entry { node, next: *head });
+            *head = next;
+        }
+    }
+
+    fn buckets(&self, t0_s: f64, t1_s: f64) -> (i64, i64) {
+        let b0 = self.bucket_of(t0_s);
+        let b1 = self.bucket_of(t1_s.max(t0_s));
+        (b0, b1.min(b0 + MAX_BUCKETS_PER_ENTRY - 1))
+    }
+
+    /// Calls `found(node, bucket)` for every node indexed within `radius_m` of `p` (and maybe
+    /// some farther) in a bucket of `[t0_s, t1_s]`. A node may be found in several buckets.
+    pub fn query(
+        &self,
+        p: LonLat,
+        radius_m: f64,
+        t0_s: f64,
+        t1_s: f64,
+        mut found: impl FnMut(u32, i64),
+    ) {
+        if self.heads.is_empty() {
+            return;
+        }
+        let c_rad = (radius_m.max(0.0) / EARTH_RADIUS_M) * (1.0 + 1e-9) + 1e-12;
+        let c_deg = c_rad.to_degrees();
+        let lat_lo = (p.lat_deg - c_deg).max(-90.0);
+        let lat_hi = (p.lat_deg + c_deg).min(90.0);
+        let poleward = lat_lo.abs().max(lat_hi.abs());
+        let ratio = if poleward >= 89.999_999 {
+            2.0
+        } else {
+            (c_rad / 2.0).sin() / poleward.to_radians().cos()
+        };
+        let half_lon_deg = if ratio >= 1.0 {
+            360.0
+        } else {
+            2.0 * ratio.asin().to_degrees() + 1e-9
+        };
+        let (b0, b1) = self.buckets(t0_s, t1_s);
+        for row in self.row_of(lat_lo)..=self.row_of(lat_hi) {
+            let cols = self.cols(row);
+            let width = 360.0 / f64::from(cols);
+            let k0 = ((p.lon_deg - half_lon_deg + 180.0) / width).floor() as i64;
+            let k1 = ((p.lon_deg + half_lon_deg + 180.0) / width).floor() as i64;
+            let all = k1 - k0 + 1 >= i64::from(cols);
+            let (k0, k1) = if all {
+                (0, i64::from(cols) - 1)
+            } else {
+                (k0, k1)
+            };
+            for k in k0..=k1 {
+                let col = k.rem_euclid(i64::from(cols)) as i32;
+                for bucket in b0..=b1 {
+                    let Some(&head) = self.heads.get(&(row, col, bucket)) else {
+                        continue;
+                    };
+                    let mut e = head;
+                    while e != END {
+                        let entry = self.entries[e as usize];
+                        found(entry.node, bucket);
+                        e = entry.next;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every point within the radius is found, wherever it is on the sphere.
+        #[test]
+        fn nothing_within_the_radius_is_missed(
+            lon in -180.0f64..180.0, lat in -90.0f64..=90.0,
+            az in 0.0f64..360.0, frac in 0.0f64..=1.0, radius in 10.0f64..50_000.0,
+            cell in 100.0f64..20_000.0,
+        ) {
+            let p = LonLat::new(lon, lat);
+            let q = crate::fusion::sphere::destination(p, az, radius * frac);
+            let mut grid = Grid::new(cell, 60.0);
+            grid.insert(7, q, 0.0, 10.0);
+            let mut hits = 0;
+            grid.query(p, radius, 5.0, 6.0, |n, _| { assert_eq!(n, 7); hits += 1; });
+            prop_assert_eq!(hits, 1);
+        }
+    }
+
+    #[test]
+    fn windows_meet_in_the_buckets_they_share() {
+        let p = LonLat::new(37.0, 48.0);
+        let mut grid = Grid::new(1000.0, 100.0);
+        grid.insert(1, p, 0.0, 250.0);
+        let mut found = Vec::new();
+        grid.query(p, 10.0, 240.0, 400.0, |n, b| found.push((n, b)));
+        assert_eq!(found, vec![(1, 2)]);
+        found.clear();
+        grid.query(p, 10.0, 300.0, 400.0, |n, b| found.push((n, b)));
+        assert!(found.is_empty());
+    }
+}
