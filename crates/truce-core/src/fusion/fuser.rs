@@ -800,7 +800,11 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             let u = fix.ellipse.semi_major_m.max(1.0);
             self.fixes.push(Node {
-                index: usize::MAX,
+                index: kept
+                    .iter()
+                    .map(|&k| fuser.nodes[fuser.bearings[k] as usize].index)
+                    .min()
+                    .unwrap_or(usize::MAX),
                 v: UnitVector::from_lon_lat(fix.position).0,
                 pos: fix.position,
                 t0,
@@ -878,9 +882,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             };
             let line = line_of(&bearing);
             let range = bearing_range_m(&bearing, rule);
-            let mut best: Option<(f64, u32, f64)> = None;
+            let mut best: Option<((f64, f64, usize, u32), u32, f64)> = None;
             for (f, fix) in self.fixes.iter().enumerate() {
-                let _ = f;
                 let Some((miss_deg, r)) = sector_miss(&line, range, fix.pos, fix.u_m) else {
                     continue;
                 };
@@ -894,8 +897,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 }
                 let id = n + f as u32;
-                if best.is_none_or(|x| (miss_sigmas, id) < (x.0, x.1)) {
-                    best = Some((miss_sigmas, id, r));
+                let key = (miss_sigmas, fix.at_s, fix.index, id);
+                if best.is_none_or(|x| key_lt(key, x.0)) {
+                    best = Some((key, id, r));
                 }
             }
             if let Some((_, id, r)) = best {
@@ -990,7 +994,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         rule: &EvidenceRule,
     ) -> Option<(super::Fix, Vec<usize>)> {
         let fuser = self.fuser;
-        group.sort_unstable();
+        group.sort_unstable_by(|&a, &b| {
+            let (na, nb) = (
+                &fuser.nodes[fuser.bearings[a] as usize],
+                &fuser.nodes[fuser.bearings[b] as usize],
+            );
+            na.at_s.total_cmp(&nb.at_s).then(na.index.cmp(&nb.index))
+        });
         // Large groups are cut to the earliest few: a fix needs few lines.
         group.truncate(64);
         loop {
@@ -1114,7 +1124,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             };
 
             // Location: inverse-variance mean of located members and fixes.
-            let located: Vec<&Node> = ids
+            // Summed in caller-index order, so that the result does not depend on arrival.
+            let mut located: Vec<&Node> = ids
                 .iter()
                 .map(|&i| self.node(i))
                 .filter(|node| {
@@ -1122,6 +1133,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         || (node.role == Role::Alone && node.u_m > 0.0)
                 })
                 .collect();
+            located.sort_by_key(|node| (node.index, node.role == Role::Fix));
             let location = weighted_location(&located);
             let fix = ids
                 .iter()
@@ -1399,12 +1411,13 @@ fn key_lt(a: (f64, f64, usize, u32), b: (f64, f64, usize, u32)) -> bool {
         .is_lt()
 }
 
-/// How far apart two windows' middles are, in units of their half-widths summed.
+/// How far apart two windows' middles are, in units of their half-widths summed, weighted
+/// by a quarter: windows carry slack, so where a report falls inside one says little.
 fn time_offset(a: &Node, b: &Node) -> f64 {
     let (ma, mb) = ((a.t0 + a.t1) / 2.0, (b.t0 + b.t1) / 2.0);
     let half = ((a.t1 - a.t0) + (b.t1 - b.t0)) / 2.0;
     if half > 0.0 {
-        (ma - mb).abs() / half
+        0.25 * (ma - mb).abs() / half
     } else {
         0.0
     }

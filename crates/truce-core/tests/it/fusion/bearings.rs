@@ -1,0 +1,184 @@
+//! Bearings in fusion: triangulated when independent bearings cross, joined to located
+//! reports in their sector, and a single bearing stays a bearing.
+
+use truce_core::fusion::{Discipline, Fusion, IncidentStatus, Reliability, SourceRegistry, fuse};
+use truce_core::{Kind, Observation};
+use truce_geo::{LonLat, great_circle_distance_m};
+
+use super::{assert_exactly_once, at, bearing, located, pos, registry};
+
+fn sources() -> SourceRegistry {
+    registry(&[
+        ("array-w", Reliability::B, Discipline::Acoustic),
+        ("array-s", Reliability::B, Discipline::Acoustic),
+        ("array-e", Reliability::B, Discipline::Acoustic),
+        ("patrol", Reliability::C, Discipline::Patrol),
+        ("sat", Reliability::B, Discipline::Satellite),
+    ])
+}
+
+/// An acoustic report of a sound made at `event` at time `t_s`: heard when it arrives
+/// (range / 340 m/s later), at the true azimuth plus `error_deg`.
+fn heard(
+    source: &str,
+    r: &str,
+    observer: LonLat,
+    event: LonLat,
+    t_s: f64,
+    error_deg: f64,
+) -> Observation {
+    let range = great_circle_distance_m(observer, event);
+    let az = azimuth(observer, event) + error_deg;
+    bearing(
+        source,
+        r,
+        Kind::Explosion,
+        t_s + range / 340.0,
+        observer,
+        az.rem_euclid(360.0),
+        1.5,
+    )
+}
+
+fn azimuth(from: LonLat, to: LonLat) -> f64 {
+    let (p1, p2) = (from.lat_deg.to_radians(), to.lat_deg.to_radians());
+    let dl = (to.lon_deg - from.lon_deg).to_radians();
+    (dl.sin() * p2.cos())
+        .atan2(p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos())
+        .to_degrees()
+}
+
+fn check(observations: &[Observation]) -> Fusion {
+    let fusion = fuse(observations, &sources());
+    assert_exactly_once(&fusion, observations.len());
+    fusion
+}
+
+#[test]
+fn two_arrays_triangulate_an_explosion_and_date_it_by_the_sound() {
+    let event = pos(2_000.0, 3_000.0);
+    let fusion = check(&[
+        heard("array-w", "w1", pos(-10_000.0, 0.0), event, 1000.0, 0.8),
+        heard("array-s", "s1", pos(0.0, -12_000.0), event, 1000.0, -0.5),
+    ]);
+    let [incident] = fusion.incidents.as_slice() else {
+        panic!("one incident expected: {:#?}", fusion.incidents);
+    };
+    let (p, u) = incident.location.expect("a fix");
+    let ellipse = incident.fix.expect("an ellipse");
+    let error = great_circle_distance_m(p, event);
+    assert!(
+        error < ellipse.semi_major_m && error < 600.0,
+        "{error} m off, {ellipse:?}"
+    );
+    assert!(
+        (u - ellipse.semi_major_m).abs() < 1e-6 * u + 1e-6,
+        "{u} vs {ellipse:?}"
+    );
+    // The event time is the arrival minus the travel time, within the fix's error.
+    let dt = (incident.first_at - at(1000.0)).num_milliseconds().abs();
+    assert!(dt < 2000, "{dt} ms");
+    // Two acoustic arrays are one discipline: not independent for grading.
+    assert_eq!(incident.status, IncidentStatus::Reported);
+    assert!(incident.sector.is_none());
+}
+
+#[test]
+fn three_arrays_with_noise_and_a_ghost_from_another_time() {
+    let event = pos(0.0, 0.0);
+    let other = pos(6_000.0, 6_000.0);
+    let fusion = check(&[
+        heard("array-w", "w1", pos(-15_000.0, 2_000.0), event, 0.0, 1.2),
+        heard("array-s", "s1", pos(1_000.0, -14_000.0), event, 0.0, -1.9),
+        heard("array-e", "e1", pos(16_000.0, 1_000.0), event, 0.0, 0.7),
+        // The same arrays hear another shot ten minutes later elsewhere.
+        heard("array-w", "w2", pos(-15_000.0, 2_000.0), other, 600.0, 0.3),
+        heard("array-s", "s2", pos(1_000.0, -14_000.0), other, 600.0, -0.4),
+    ]);
+    assert_eq!(fusion.incidents.len(), 2, "{:#?}", fusion.incidents);
+    let first = &fusion.incidents[0];
+    assert_eq!(first.members, vec![0, 1, 2]);
+    let (p, _) = first.location.expect("a fix");
+    assert!(great_circle_distance_m(p, event) < 700.0);
+    assert_eq!(first.status, IncidentStatus::Reported);
+    let (q, _) = fusion.incidents[1].location.expect("a fix");
+    assert!(great_circle_distance_m(q, other) < 700.0);
+}
+
+#[test]
+fn a_single_bearing_stays_a_bearing() {
+    let fusion = check(&[bearing(
+        "patrol",
+        "heard-se",
+        Kind::Explosion,
+        0.0,
+        pos(0.0, 0.0),
+        135.0,
+        10.0,
+    )]);
+    let [incident] = fusion.incidents.as_slice() else {
+        panic!("one incident expected");
+    };
+    assert_eq!(incident.location, None);
+    assert_eq!(incident.fix, None);
+    assert_eq!(incident.sector.map(|b| b.azimuth_deg), Some(135.0));
+    assert_eq!(incident.status, IncidentStatus::Reported);
+}
+
+#[test]
+fn parallel_bearings_make_no_fix() {
+    let fusion = check(&[
+        bearing(
+            "array-w",
+            "a",
+            Kind::Explosion,
+            0.0,
+            pos(0.0, 0.0),
+            0.0,
+            1.0,
+        ),
+        bearing(
+            "array-s",
+            "b",
+            Kind::Explosion,
+            0.0,
+            pos(3000.0, 0.0),
+            0.0,
+            1.0,
+        ),
+    ]);
+    assert_eq!(fusion.incidents.len(), 2);
+    assert!(
+        fusion
+            .incidents
+            .iter()
+            .all(|i| i.location.is_none() && i.sector.is_some())
+    );
+}
+
+#[test]
+fn a_bearing_joins_the_located_report_in_its_sector() {
+    let event = pos(5_000.0, 5_000.0);
+    let fusion = check(&[
+        located("sat", "heat", Kind::ThermalAnomaly, 1200.0, event, 375.0),
+        located(
+            "sat",
+            "elsewhere",
+            Kind::ThermalAnomaly,
+            1200.0,
+            pos(-5_000.0, 5_000.0),
+            375.0,
+        ),
+        heard("array-w", "w1", pos(0.0, 0.0), event, 1000.0, 1.0),
+    ]);
+    let joined = fusion
+        .incidents
+        .iter()
+        .find(|i| i.members.contains(&2))
+        .expect("placed");
+    assert_eq!(joined.members, vec![0, 2]);
+    assert_eq!(joined.status, IncidentStatus::Confirmed);
+    // The location is the heat spot's, not moved by the bearing.
+    let (p, _) = joined.location.expect("located");
+    assert!(great_circle_distance_m(p, event) < 1.0);
+}

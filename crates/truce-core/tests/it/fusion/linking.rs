@@ -1,0 +1,232 @@
+//! The evidence link rule: uncertainty-aware radii, kind compatibility, windows, coarse
+//! reports that never bridge.
+
+use truce_core::fusion::{Discipline, Reliability, fuse};
+use truce_core::{EquipmentClass, Kind, Observation};
+
+use super::{assert_exactly_once, located, partition, pos, registry, with_equipment};
+
+/// Fusing `observations` gives exactly the partition `expected` (lists of source_refs).
+fn check_partition(observations: &[Observation], expected: &[&[&str]]) {
+    let sources = registry(&[
+        ("sat", Reliability::B, Discipline::Satellite),
+        ("uav", Reliability::A, Discipline::Uav),
+        ("patrol", Reliability::C, Discipline::Patrol),
+    ]);
+    let fusion = fuse(observations, &sources);
+    assert_exactly_once(&fusion, observations.len());
+    let mut expected: Vec<Vec<String>> = expected
+        .iter()
+        .map(|set| {
+            let mut v: Vec<String> = set.iter().map(|s| (*s).to_owned()).collect();
+            v.sort();
+            v
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(partition(&fusion, observations), expected);
+}
+
+#[test]
+fn radii_follow_each_reports_uncertainty() {
+    // Two satellite pixels 1 km apart link (1.5·√2·375 + 300 m = 1095 m); at 1.2 km not.
+    check_partition(
+        &[
+            located("sat", "a", Kind::ThermalAnomaly, 0.0, pos(0.0, 0.0), 375.0),
+            located(
+                "sat",
+                "b",
+                Kind::ThermalAnomaly,
+                0.0,
+                pos(1000.0, 0.0),
+                375.0,
+            ),
+            located(
+                "sat",
+                "c",
+                Kind::ThermalAnomaly,
+                0.0,
+                pos(20_000.0, 0.0),
+                375.0,
+            ),
+            located(
+                "sat",
+                "d",
+                Kind::ThermalAnomaly,
+                0.0,
+                pos(21_200.0, 0.0),
+                375.0,
+            ),
+        ],
+        &[&["a", "b"], &["c"], &["d"]],
+    );
+    // A patrol's "within 5 km" reaches an explosion 6 km off.
+    check_partition(
+        &[
+            located("uav", "x", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
+            located(
+                "patrol",
+                "p",
+                Kind::Explosion,
+                1200.0,
+                pos(6000.0, 0.0),
+                5000.0,
+            ),
+        ],
+        &[&["x", "p"]],
+    );
+}
+
+#[test]
+fn kinds_must_be_compatible() {
+    check_partition(
+        &[
+            located("uav", "boom", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
+            located(
+                "sat",
+                "heat",
+                Kind::ThermalAnomaly,
+                1800.0,
+                pos(200.0, 0.0),
+                375.0,
+            ),
+            located(
+                "patrol",
+                "denied",
+                Kind::MonitorRestriction,
+                0.0,
+                pos(100.0, 0.0),
+                100.0,
+            ),
+            with_equipment(
+                located(
+                    "uav",
+                    "tanks",
+                    Kind::EquipmentSighting,
+                    0.0,
+                    pos(0.0, 100.0),
+                    50.0,
+                ),
+                EquipmentClass::Tank,
+                4,
+            ),
+            with_equipment(
+                located(
+                    "sat",
+                    "tanks2",
+                    Kind::EquipmentSighting,
+                    3600.0,
+                    pos(0.0, 150.0),
+                    50.0,
+                ),
+                EquipmentClass::Tank,
+                3,
+            ),
+            with_equipment(
+                located(
+                    "uav",
+                    "guns",
+                    Kind::EquipmentSighting,
+                    0.0,
+                    pos(0.0, 120.0),
+                    50.0,
+                ),
+                EquipmentClass::ArtilleryGe100mm,
+                2,
+            ),
+        ],
+        &[
+            &["boom", "heat"],
+            &["denied"],
+            &["tanks", "tanks2"],
+            &["guns"],
+        ],
+    );
+}
+
+#[test]
+fn windows_and_intervals_decide_time() {
+    // Explosions 15 and 25 minutes apart: windows of ±10 min overlap at 15, not at 25.
+    check_partition(
+        &[
+            located("uav", "a", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
+            located("uav", "b", Kind::Explosion, 900.0, pos(0.0, 0.0), 50.0),
+            located(
+                "uav",
+                "c",
+                Kind::Explosion,
+                900.0 + 1500.0,
+                pos(0.0, 0.0),
+                50.0,
+            ),
+        ],
+        &[&["a", "b"], &["c"]],
+    );
+    // An interval report covers what happens during it.
+    let mut long = located("uav", "long", Kind::SmallArmsFire, 0.0, pos(0.0, 0.0), 50.0);
+    long.observed_until = Some(super::at(3600.0));
+    check_partition(
+        &[
+            long,
+            located(
+                "uav",
+                "late",
+                Kind::Explosion,
+                3600.0 + 500.0,
+                pos(0.0, 0.0),
+                50.0,
+            ),
+        ],
+        &[&["long", "late"]],
+    );
+}
+
+#[test]
+fn a_coarse_report_never_bridges_two_incidents() {
+    // Two shellings 6 km apart; a patrol report ±5 km between them joins the nearer one.
+    check_partition(
+        &[
+            located("uav", "west", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
+            located(
+                "sat",
+                "west-heat",
+                Kind::ThermalAnomaly,
+                600.0,
+                pos(100.0, 0.0),
+                375.0,
+            ),
+            located("uav", "east", Kind::Explosion, 0.0, pos(6000.0, 0.0), 50.0),
+            located(
+                "patrol",
+                "between",
+                Kind::Explosion,
+                300.0,
+                pos(3500.0, 0.0),
+                5000.0,
+            ),
+        ],
+        &[&["west", "west-heat"], &["east", "between"]],
+    );
+    // Coarse reports that match no precise one link with each other.
+    check_partition(
+        &[
+            located(
+                "patrol",
+                "p1",
+                Kind::SmallArmsFire,
+                0.0,
+                pos(0.0, 0.0),
+                4000.0,
+            ),
+            located(
+                "patrol",
+                "p2",
+                Kind::SmallArmsFire,
+                1200.0,
+                pos(3000.0, 0.0),
+                4000.0,
+            ),
+        ],
+        &[&["p1", "p2"]],
+    );
+}

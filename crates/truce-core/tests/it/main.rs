@@ -1,0 +1,3 @@
+//! Integration tests of `truce-core`: the public API, input in and exact output expected.
+
+mod fusion;
