@@ -882,7 +882,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             };
             let line = line_of(&bearing);
             let range = bearing_range_m(&bearing, rule);
-            let mut best: Option<((f64, f64, usize, u32), u32, f64)> = None;
+            let mut best: Option<(ScoreKey, u32, f64)> = None;
             for (f, fix) in self.fixes.iter().enumerate() {
                 let Some((miss_deg, r)) = sector_miss(&line, range, fix.pos, fix.u_m) else {
                     continue;
@@ -1402,8 +1402,11 @@ fn most_frequent(ids: &[u32], names: &[String]) -> Option<String> {
         .map(|(name, _)| name.to_owned())
 }
 
-/// `a < b` for (score, time, index, id) keys; scores compared totally.
-fn key_lt(a: (f64, f64, usize, u32), b: (f64, f64, usize, u32)) -> bool {
+/// A candidate's (score, time, caller index, node id): smaller is better.
+type ScoreKey = (f64, f64, usize, u32);
+
+/// `a < b` for score keys; scores compared totally.
+fn key_lt(a: ScoreKey, b: ScoreKey) -> bool {
     a.0.total_cmp(&b.0)
         .then(a.1.total_cmp(&b.1))
         .then(a.2.cmp(&b.2))
