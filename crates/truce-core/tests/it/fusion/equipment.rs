@@ -14,11 +14,11 @@ fn zone_of(p: LonLat) -> (String, String) {
     }
 }
 
+/// (zone, party, class, lower, upper, evidence).
+type Expected<'a> = (&'a str, &'a str, EquipmentClass, u32, u32, &'a [usize]);
+
 /// The estimates of fusing `observations` with the test zones.
-fn check_estimates(
-    observations: &[Observation],
-    expected: &[(&str, &str, EquipmentClass, u32, u32, &[usize])],
-) {
+fn check_estimates(observations: &[Observation], expected: &[Expected<'_>]) {
     let sources = registry(&[
         ("uav", Reliability::B, Discipline::Uav),
         ("patrol", Reliability::C, Discipline::Patrol),
