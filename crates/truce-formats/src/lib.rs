@@ -7,8 +7,10 @@
 pub mod agreement;
 mod diagnostic;
 pub mod firms;
+pub mod incidents;
 pub mod ndjson;
 pub mod points;
+pub mod sources;
 pub mod summary;
 
 pub use diagnostic::Diagnostic;

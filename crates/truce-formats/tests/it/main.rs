@@ -6,6 +6,7 @@
 mod firms;
 mod ndjson;
 mod no_panic;
+mod sources;
 
 /// The Display strings of a batch's diagnostics, for comparing with exact expectations.
 fn diagnostics(batch: &truce_formats::ParsedBatch) -> Vec<String> {
