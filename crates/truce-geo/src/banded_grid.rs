@@ -85,7 +85,7 @@ pub struct BandedGrid {
     block_lists: Vec<Span>,
     arc_arena: Vec<u32>,
     /// Per entry of `arc_arena`: the arc's angle from its list's block centre, radians.
-    arc_center_rad: Vec<f64>,
+    arc_center_rad: Vec<f32>,
     /// Per grid row: a range of `ring_runs`.
     row_runs: Vec<(u32, u32)>,
     ring_runs: Vec<RingRun>,
@@ -200,7 +200,8 @@ impl BandedGrid {
             + self.mixed_cells.len() * 4
             + self.arc_lists.len() * std::mem::size_of::<ArcList>()
             + self.block_lists.len() * std::mem::size_of::<Span>()
-            + self.arc_arena.len() * 12
+            + self.arc_arena.len() * 8
+            + self.line.heap_bytes()
             + self.row_runs.len() * 8
             + self.ring_runs.len() * std::mem::size_of::<RingRun>()
             + self.row_edges.len() * 32
@@ -256,11 +257,55 @@ impl BandedGrid {
         }
     }
 
-    /// Classifies `points` into `out` (same length; extra entries of either are ignored).
+    /// Classifies `points` into `out` (same length; extra entries of either are ignored):
+    /// the same answers as [`BandedGrid::classify`], in a loop the compiler can keep
+    /// branch-free for the settled cells that most points fall in.
     pub fn classify_slice(&self, points: &[LonLat], out: &mut [Classification]) {
+        let (cols, rows) = (self.cols as f64, self.rows as f64);
+        let outside = Classification {
+            inside: false,
+            band: self.thresholds_m.len() as u8,
+        };
         for (p, o) in points.iter().zip(out.iter_mut()) {
-            *o = self.classify(*p);
+            let x = (p.lon_deg - self.lon0_deg) * self.inv_cell_lon;
+            let y = (p.lat_deg - self.lat0_deg) * self.inv_cell_lat;
+            let in_grid = x >= 0.0 && y >= 0.0 && x < cols && y < rows;
+            // Outside the grid: cell 0 is read but not used (no branch on the common path).
+            let cell = if in_grid {
+                y as usize * self.cols + x as usize
+            } else {
+                0
+            };
+            let code = self.cells[cell];
+            let settled = code & 3 != SIDE_MIXED && code >> 2 != BAND_MIXED;
+            *o = if !in_grid {
+                outside
+            } else if settled {
+                Classification {
+                    inside: code & 3 == SIDE_INSIDE,
+                    band: code >> 2,
+                }
+            } else {
+                self.classify_mixed(cell, y as usize, *p)
+            };
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn classify_mixed(&self, cell: usize, row: usize, p: LonLat) -> Classification {
+        let code = self.cells[cell];
+        let inside = if code & 3 == SIDE_MIXED {
+            self.covers_in_row(row, p)
+        } else {
+            code & 3 == SIDE_INSIDE
+        };
+        let band = if code >> 2 == BAND_MIXED {
+            self.band_in_cell(cell, p)
+        } else {
+            code >> 2
+        };
+        Classification { inside, band }
     }
 
     /// Exact great-circle distance to the contact line, in metres, using the grid's
@@ -352,6 +397,7 @@ impl BandedGrid {
         let range = span.start as usize..span.end as usize;
         let arcs = self.arc_arena[range.clone()].iter();
         for (&arc, &center_rad) in arcs.zip(&self.arc_center_rad[range]) {
+            let center_rad = f64::from(center_rad);
             if center_rad - span.radius_rad > search.best_rad() + SLACK_RAD {
                 break;
             }
@@ -490,7 +536,8 @@ impl BandedGrid {
             pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
             let start = grid.arc_arena.len() as u32;
             grid.arc_arena.extend(pairs.iter().map(|&(_, i)| i));
-            grid.arc_center_rad.extend(pairs.iter().map(|&(a, _)| a));
+            grid.arc_center_rad
+                .extend(pairs.iter().map(|&(a, _)| f32_at_most(a)));
             Span {
                 start,
                 end: grid.arc_arena.len() as u32,
@@ -606,6 +653,12 @@ fn ring_position_of_edges(edges: &[[f64; 4]], p: LonLat) -> RingPosition {
     } else {
         RingPosition::Outside
     }
+}
+
+/// The largest `f32` not above `x`: a lower bound stays a lower bound in half the memory.
+fn f32_at_most(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) > x { f.next_down() } else { f }
 }
 
 /// Whether the segment meets the closed rectangle (separating-axis test).

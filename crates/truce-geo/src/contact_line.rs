@@ -78,6 +78,17 @@ impl ContactLine {
         &self.vertices
     }
 
+    /// Heap bytes held: arcs, their bounds, and the vertices.
+    pub fn heap_bytes(&self) -> usize {
+        self.arcs.len() * std::mem::size_of::<Arc>()
+            + self.bounds.len() * std::mem::size_of::<ArcBound>()
+            + self
+                .vertices
+                .iter()
+                .map(|v| v.len() * std::mem::size_of::<LonLat>())
+                .sum::<usize>()
+    }
+
     /// Number of segments (arcs), zero-length ones included.
     pub fn segment_count(&self) -> usize {
         self.arcs.len()

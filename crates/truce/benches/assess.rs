@@ -28,6 +28,41 @@ fn main() {
         assessor.grid().cell_stats()
     );
 
+    // The same line with nine times the vertices (points inserted along each arc): the state
+    // an agreement with a detailed 10,000-vertex line needs.
+    let dense: Vec<Vec<LonLat>> = agreement
+        .geometry
+        .contact_line
+        .polylines()
+        .iter()
+        .map(|line| {
+            let mut out = Vec::new();
+            for w in line.windows(2) {
+                for k in 0..9 {
+                    let t = f64::from(k) / 9.0;
+                    out.push(LonLat::new(
+                        w[0].lon_deg + t * (w[1].lon_deg - w[0].lon_deg),
+                        w[0].lat_deg + t * (w[1].lat_deg - w[0].lat_deg),
+                    ));
+                }
+            }
+            out.extend(line.last().copied());
+            out
+        })
+        .collect();
+    let dense_vertices: usize = dense.iter().map(Vec::len).sum();
+    let dense_line = truce_geo::ContactLine::new(dense).expect("dense line");
+    let thresholds_m: Vec<f64> = agreement.zones.iter().map(|z| z.upper_m).collect();
+    let started = Instant::now();
+    let dense_grid =
+        truce_geo::BandedGrid::new(&dense_line, &agreement.geometry.control, &thresholds_m);
+    println!(
+        "dense line of {dense_vertices} vertices: build {:.3} s, {:.1} MiB of assessor state, cells {:?}",
+        started.elapsed().as_secs_f64(),
+        dense_grid.heap_bytes() as f64 / (1024.0 * 1024.0),
+        dense_grid.cell_stats()
+    );
+
     let vertices: Vec<LonLat> = agreement
         .geometry
         .contact_line
@@ -65,6 +100,23 @@ fn main() {
         100.0 * exact_side as f64 / n as f64,
         100.0 * exact_band as f64 / n as f64
     );
+    for round in 0..3 {
+        let started = Instant::now();
+        let mut out = vec![
+            truce_geo::Classification {
+                inside: false,
+                band: 0
+            };
+            points.len()
+        ];
+        assessor.grid().classify_slice(&points, &mut out);
+        let ns = started.elapsed().as_nanos() as f64 / n as f64;
+        let inside = out.iter().filter(|c| c.inside).count();
+        println!(
+            "round {round}: grid classify_slice {ns:.1} ns/point ({:.1} M points/s on one core), inside {inside}",
+            1e3 / ns
+        );
+    }
     for round in 0..3 {
         let started = Instant::now();
         let mut inside = 0usize;

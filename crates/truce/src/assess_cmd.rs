@@ -35,6 +35,8 @@ pub struct AssessArgs {
 
 /// Points per unit of parallel work.
 const CHUNK: usize = 1 << 16;
+/// Points classified at a time, into a buffer on the stack.
+const BLOCK: usize = 512;
 
 pub fn run(args: AssessArgs) -> Result<()> {
     let agreement = load::agreement(&args.agreement)?;
@@ -75,19 +77,23 @@ pub fn run(args: AssessArgs) -> Result<()> {
         slots,
     };
     let counts = if args.exact {
-        count(&points, &window, |p| {
-            let a = agreement.assess_exact(p);
-            let band = match a.zone {
-                ZoneRef::Band(i) => i as u8,
-                ZoneRef::Outside => agreement.zones.len() as u8,
-            };
-            Classification {
-                inside: a.side == PartySide::Inside,
-                band,
+        count(&points, &window, |positions, out| {
+            for (&p, o) in positions.iter().zip(out) {
+                let a = agreement.assess_exact(p);
+                let band = match a.zone {
+                    ZoneRef::Band(i) => i as u8,
+                    ZoneRef::Outside => agreement.zones.len() as u8,
+                };
+                *o = Classification {
+                    inside: a.side == PartySide::Inside,
+                    band,
+                };
             }
         })
     } else {
-        count(&points, &window, |p| assessor.classify_raw(p))
+        count(&points, &window, |positions, out| {
+            assessor.grid().classify_slice(positions, out)
+        })
     };
     let assess_s = started.elapsed().as_secs_f64();
 
@@ -185,7 +191,7 @@ struct Window {
 fn count(
     points: &Points,
     w: &Window,
-    classify: impl Fn(LonLat) -> Classification + Sync,
+    classify: impl Fn(&[LonLat], &mut [Classification]) + Sync,
 ) -> Vec<u64> {
     let stride = 2 * w.slots;
     points
@@ -194,18 +200,25 @@ fn count(
         .zip(points.observed_at_s.par_chunks(CHUNK))
         .map(|(positions, times)| {
             let mut counts = vec![0u64; stride * 32];
-            for (&p, &t) in positions.iter().zip(times) {
-                if t < w.effective_s || t >= w.expires_s {
-                    continue;
+            let mut classes = [Classification {
+                inside: false,
+                band: 0,
+            }; BLOCK];
+            for (positions, times) in positions.chunks(BLOCK).zip(times.chunks(BLOCK)) {
+                let classes = &mut classes[..positions.len()];
+                classify(positions, classes);
+                for (c, &t) in classes.iter().zip(times) {
+                    if t < w.effective_s || t >= w.expires_s {
+                        continue;
+                    }
+                    let at = (t.div_euclid(86_400) - w.first_day) as usize * stride
+                        + usize::from(c.inside) * w.slots
+                        + usize::from(c.band);
+                    if at >= counts.len() {
+                        counts.resize((at / stride + 32) * stride, 0);
+                    }
+                    counts[at] += 1;
                 }
-                let c = classify(p);
-                let at = (t.div_euclid(86_400) - w.first_day) as usize * stride
-                    + usize::from(c.inside) * w.slots
-                    + usize::from(c.band);
-                if at >= counts.len() {
-                    counts.resize((at / stride + 32) * stride, 0);
-                }
-                counts[at] += 1;
             }
             counts
         })
