@@ -10,8 +10,8 @@ is uniform in lon 22.0..40.3, lat 44.3..52.4. Times are uniform whole seconds ov
 from 2025-09-01T00:00:00Z. Coordinates are written with 5 decimals (about 1 m).
 
 Default output: `lon,lat,time` (time RFC 3339 UTC, `2025-09-01T03:17:45Z`). With `--firms` the
-same points (same N and SEED give the same points in the same order) are written as a NASA FIRMS
-VIIRS CSV (`latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,
+same points (same N and SEED give the same points) are written, in time order as published FIRMS
+files are, as a NASA FIRMS VIIRS CSV (`latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,
 version,bright_ti5,frp,daynight,instrument`) with plausible made-up values for the other
 columns; `acq_time` is `HH:MM:SS` as in the sample scenario's files.
 
@@ -219,6 +219,10 @@ def main() -> None:
     args = ap.parse_args()
     started = time.perf_counter()
     lon, lat, secs = generate(args.n, args.seed, contact_line_path(args.geometry), args.near_fraction)
+    if args.firms:
+        # Published FIRMS files run in acquisition order: sort by time (stable), as they do.
+        order = np.argsort(secs, kind="stable")
+        lon, lat, secs = lon[order], lat[order], secs[order]
     extra_rng = np.random.default_rng([args.seed, 1])  # FIRMS-only columns: same points either way
     with open(args.out, "wb") as f:
         f.write(((FIRMS_HEADER if args.firms else "lon,lat,time") + "\n").encode())
