@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod assess;
+pub mod evaluation;
 pub mod fusion;
 pub mod incidents;
 pub mod observation;
