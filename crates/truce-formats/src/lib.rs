@@ -12,6 +12,7 @@ pub mod ndjson;
 pub mod points;
 pub mod sources;
 pub mod summary;
+pub mod truth;
 
 pub use diagnostic::Diagnostic;
 
