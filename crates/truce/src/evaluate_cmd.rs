@@ -176,11 +176,12 @@ fn read_truth(folder: &Path) -> Result<Truth> {
     .map_err(|diagnostics| refusal("truth files", &diagnostics))
 }
 
+/// Statistics as JSON, metres and seconds to a tenth.
 fn stats_json(s: Option<ErrorStats>) -> Value {
-    s.map_or(
-        Value::Null,
-        |s| json!({"count": s.count, "median": s.median, "p90": s.p90, "max": s.max}),
-    )
+    let tenth = |x: f64| (x * 10.0).round() / 10.0;
+    s.map_or(Value::Null, |s| {
+        json!({"count": s.count, "median": tenth(s.median), "p90": tenth(s.p90), "max": tenth(s.max)})
+    })
 }
 
 fn to_json(s: &Scored) -> Value {
