@@ -26,9 +26,8 @@ pub struct IngestArgs {
     /// Observation files: NASA FIRMS CSV or NDJSON (recognised by content, not by name).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The store (created on first use).
-    #[arg(long, env = "TRUCE_DB", default_value = crate::DEFAULT_DB)]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Also assess every located observation under this agreement (TOML) and store the
     /// assessments with the agreement's version, in the same transaction.
     #[arg(long)]
@@ -36,6 +35,31 @@ pub struct IngestArgs {
     /// Print one JSON object per file and a total, instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How long a writer waits for another by default, in seconds.
+pub const DEFAULT_WAIT_S: u64 = 600;
+
+/// Where the store is and how long to wait for another writer.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The store (created on first use).
+    #[arg(long, env = "TRUCE_DB", default_value = crate::DEFAULT_DB)]
+    pub db: PathBuf,
+    /// How long to wait for another process writing to the store before giving up, in
+    /// seconds (a long import holds the store for its whole batch).
+    #[arg(long, env = "TRUCE_WAIT_S", default_value_t = DEFAULT_WAIT_S)]
+    pub wait_s: u64,
+}
+
+impl StoreArgs {
+    pub fn open(&self) -> Result<Store> {
+        let options = truce_store::StoreOptions {
+            busy_timeout: Duration::from_secs(self.wait_s),
+            ..Default::default()
+        };
+        Store::open_with(&self.db, &options).map_err(store_refusal)
+    }
 }
 
 /// What happened to one file.
@@ -81,7 +105,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let agreement = args.agreement.as_deref().map(load::agreement).transpose()?;
     let assessor = agreement.as_ref().map(Assessor::new);
     let assessed = agreement.as_ref().zip(assessor.as_ref());
-    let mut store = Store::open(&args.db).map_err(store_refusal)?;
+    let mut store = args.store.open()?;
 
     let total_bytes: u64 = args
         .files
@@ -164,7 +188,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
             out,
             "{records} records in {elapsed_s:.2} s ({:.0} records/s) into {}",
             rate(elapsed_s),
-            args.db.display()
+            args.store.db.display()
         )?;
         writeln!(
             out,
@@ -461,12 +485,12 @@ fn progress_bar(quiet: bool, len: u64, template: &str) -> indicatif::ProgressBar
 /// batch; a file with any diagnostic is not stored and comes back rejected. For replay,
 /// which needs every observation in memory anyway. `quiet` hides the progress bar.
 pub fn store_files(
-    db: &Path,
+    store_args: &StoreArgs,
     files: &[LoadedFile],
     assessed: Option<(&Agreement, &[Vec<Option<Assessment>>])>,
     quiet: bool,
 ) -> Result<Vec<FileOutcome>> {
-    let mut store = Store::open(db).map_err(store_refusal)?;
+    let mut store = store_args.open()?;
     let agreement = assessed.map(|(a, _)| a);
     let agreement_text = agreement.map(agreement_summary);
     let total = files

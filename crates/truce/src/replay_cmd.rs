@@ -14,9 +14,8 @@ use crate::load::{self, LoadedFile};
 pub struct ReplayArgs {
     /// The scenario folder: agreement.toml, firms/*.csv, observations/*.ndjson.
     pub folder: PathBuf,
-    /// The store to ingest into (created on first use).
-    #[arg(long, env = "TRUCE_DB", default_value = crate::DEFAULT_DB)]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub store: crate::ingest_cmd::StoreArgs,
     /// Print the summary as the JSON document of the replay contract.
     #[arg(long)]
     pub json: bool,
@@ -62,7 +61,10 @@ pub fn demo(args: DemoArgs) -> Result<()> {
     let detections = args.db.with_extension("detections.csv");
     run(ReplayArgs {
         folder,
-        db: args.db,
+        store: crate::ingest_cmd::StoreArgs {
+            db: args.db,
+            wait_s: crate::ingest_cmd::DEFAULT_WAIT_S,
+        },
         json: args.json,
         detections: Some(detections.clone()),
     })?;
@@ -107,7 +109,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         .collect();
 
     let stored = crate::ingest_cmd::store_files(
-        &args.db,
+        &args.store,
         &files,
         Some((&agreement, &assessments)),
         args.json,
@@ -139,7 +141,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         writeln!(
             out,
             "Store {}: {new} new, {duplicate} duplicate, {revised} revised observations; assessments under version {}.",
-            args.db.display(),
+            args.store.db.display(),
             &agreement.version[..16]
         )?;
     }

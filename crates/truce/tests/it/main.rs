@@ -286,6 +286,49 @@ fn a_bad_agreement_is_refused_before_anything_runs() {
 }
 
 #[test]
+fn a_second_writer_waits_for_the_first() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("store.db");
+    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
+    assert!(
+        truce(&[
+            "ingest",
+            "--db",
+            db.to_str().expect("utf8"),
+            good.to_str().expect("utf8")
+        ])
+        .status
+        .success()
+    );
+    // Another process's write transaction, held for a while.
+    let holder = rusqlite::Connection::open(&db).expect("open");
+    holder.execute_batch("BEGIN IMMEDIATE; INSERT INTO batches (label, received_at_s, record_count, new_count, revised_count, duplicate_count) VALUES ('holder', 0, 0, 0, 0, 0);").expect("hold the write lock");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        holder.execute_batch("COMMIT").expect("release");
+    });
+    let other = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025245.txt.csv");
+    let started = std::time::Instant::now();
+    let o = truce(&[
+        "ingest",
+        "--db",
+        db.to_str().expect("utf8"),
+        other.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1000),
+        "it did not wait"
+    );
+    release.join().expect("holder thread");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM observations", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 283 + 170);
+}
+
+#[test]
 fn a_store_from_a_newer_truce_is_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
     let db = tmp.path().join("store.db");
