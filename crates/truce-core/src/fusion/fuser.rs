@@ -53,7 +53,7 @@ use crate::observation::{Bearing, Equipment, Kind, Observation};
 /// Windows longer than this are clamped for linking (an `observed_until` weeks later).
 const MAX_WINDOW_S: f64 = 7.0 * 86_400.0;
 /// Time bucket of the evidence grids, seconds.
-const BUCKET_S: f64 = 1800.0;
+const BUCKET_S: f64 = 4.0 * 3600.0;
 /// Bearings of one observer are "the same observer" within this, metres.
 const SAME_OBSERVER_M: f64 = 1000.0;
 
@@ -101,6 +101,8 @@ struct Facts {
 #[derive(Clone, Debug)]
 struct Level {
     max_u_m: f64,
+    /// The largest extent of a node in the grid so far.
+    max_extent_m: f64,
     grid: Grid,
 }
 
@@ -166,6 +168,7 @@ pub struct Fuser<'a> {
     coarse: Vec<u32>,
     coarse_grid: Grid,
     coarse_max_u_m: f64,
+    coarse_max_extent_m: f64,
     coarse_edges: Vec<(u32, u32)>,
     bearings: Vec<u32>,
     bearing_grid: Grid,
@@ -182,6 +185,7 @@ impl<'a> Fuser<'a> {
         let levels = match &config.link {
             LinkRule::Fixed(p) => vec![Level {
                 max_u_m: f64::INFINITY,
+                max_extent_m: 0.0,
                 grid: Grid::new(p.link_distance_m, (p.link_time_s.max(1)) as f64),
             }],
             LinkRule::Evidence(rule) => {
@@ -196,7 +200,9 @@ impl<'a> Fuser<'a> {
                     .into_iter()
                     .map(|b| Level {
                         max_u_m: b,
-                        grid: Grid::new(rule.radius_m(b, b, rule.max_extent_m()), BUCKET_S),
+                        max_extent_m: 0.0,
+                        // Cells twice the typical radius: most queries visit 2 × 2 cells.
+                        grid: Grid::new(2.0 * rule.radius_m(b, b, 500.0), BUCKET_S),
                     })
                     .collect()
             }
@@ -223,6 +229,7 @@ impl<'a> Fuser<'a> {
             levels,
             coarse: Vec::new(),
             coarse_max_u_m: 0.0,
+            coarse_max_extent_m: 0.0,
             coarse_edges: Vec::new(),
             bearings: Vec::new(),
             bearing_max_range_m: 0.0,
@@ -353,12 +360,14 @@ impl<'a> Fuser<'a> {
                 node.level = self.level_of(node.u_m);
                 self.link_anchor(id, &node);
                 let level = &mut self.levels[node.level as usize];
+                level.max_extent_m = level.max_extent_m.max(node.extent_m);
                 level.grid.insert(id, node.pos, node.t0, node.t1);
             }
             Role::Coarse => {
                 self.link_coarse(id, &node);
                 self.coarse.push(id);
                 self.coarse_max_u_m = self.coarse_max_u_m.max(node.u_m);
+                self.coarse_max_extent_m = self.coarse_max_extent_m.max(node.extent_m);
                 self.coarse_grid.insert(id, node.pos, node.t0, node.t1);
             }
             Role::Bearing => {
@@ -406,35 +415,29 @@ impl<'a> Fuser<'a> {
             .unwrap_or(self.levels.len() - 1) as u8
     }
 
-    /// The largest radius at which `u_m` can link with a node of uncertainty ≤ `other_max_m`.
-    fn search_radius_m(&self, u_m: f64, other_max_m: f64) -> f64 {
+    /// The largest radius at which `node` can link with a node of uncertainty ≤
+    /// `other_max_m` and extent ≤ `other_extent_m`.
+    fn search_radius_m(&self, node: &Node, other_max_m: f64, other_extent_m: f64) -> f64 {
         match &self.config.link {
             LinkRule::Fixed(p) => p.link_distance_m,
-            LinkRule::Evidence(rule) => rule.radius_m(u_m, other_max_m, rule.max_extent_m()),
+            LinkRule::Evidence(rule) => {
+                rule.radius_m(node.u_m, other_max_m, node.extent_m.max(other_extent_m))
+            }
         }
     }
 
-    /// Candidates of `node` in `grid`, each once (in the bucket of the later window start).
+    /// Candidates of `node` in `grid` whose windows overlap `[t0, t1]`, each once.
     fn candidates(grid: &Grid, node: &Node, radius_m: f64, t0: f64, t1: f64, out: &mut Vec<u32>) {
         out.clear();
-        grid.query(node.pos, radius_m, t0, t1, |m, _| out.push(m));
-        out.sort_unstable();
-        out.dedup();
+        grid.query(node.pos, radius_m, t0, t1, |m| out.push(m));
     }
 
     fn link_anchor(&mut self, id: u32, node: &Node) {
         let mut hits = std::mem::take(&mut self.scratch);
         for level in 0..self.levels.len() {
-            let radius = self.search_radius_m(node.u_m, self.levels[level].max_u_m);
-            let grid = &self.levels[level].grid;
-            hits.clear();
-            let t0 = node.t0;
-            let nodes = &self.nodes;
-            grid.query(node.pos, radius, node.t0, node.t1, |m, bucket| {
-                if grid.bucket_of(t0.max(nodes[m as usize].t0)) == bucket {
-                    hits.push(m);
-                }
-            });
+            let l = &self.levels[level];
+            let radius = self.search_radius_m(node, l.max_u_m, l.max_extent_m);
+            Self::candidates(&l.grid, node, radius, node.t0, node.t1, &mut hits);
             for &m in &hits {
                 if self.linked(node, &self.nodes[m as usize]).is_some() {
                     self.sets.union(id, m);
@@ -446,7 +449,11 @@ impl<'a> Fuser<'a> {
 
     fn link_coarse(&mut self, id: u32, node: &Node) {
         let mut hits = std::mem::take(&mut self.scratch);
-        let radius = self.search_radius_m(node.u_m, self.coarse_max_u_m.max(node.u_m));
+        let radius = self.search_radius_m(
+            node,
+            self.coarse_max_u_m.max(node.u_m),
+            self.coarse_max_extent_m,
+        );
         Self::candidates(&self.coarse_grid, node, radius, node.t0, node.t1, &mut hits);
         for &m in &hits {
             if self.linked(node, &self.nodes[m as usize]).is_some() {
@@ -499,6 +506,44 @@ impl<'a> Fuser<'a> {
     }
 }
 
+/// Nodes of `grids` (each with the largest uncertainty of its nodes) that the sector of
+/// `line` out to `range_m` may hold, with windows overlapping `[t0, t1]`; sorted, distinct.
+/// The sector is covered by discs along the line; their cells are visited once each.
+fn sector_query(
+    grids: &[(&Grid, f64)],
+    line: &BearingLine,
+    range_m: f64,
+    t0: f64,
+    t1: f64,
+    rule: &EvidenceRule,
+) -> Vec<u32> {
+    let half_deg = (rule.bearing_sigmas * line.sigma_deg).clamp(0.1, 60.0);
+    let tan = half_deg.to_radians().tan();
+    let mut out = Vec::new();
+    let mut cells = Vec::new();
+    for &(grid, max_u) in grids.iter().filter(|(g, _)| !g.is_empty()) {
+        let max_u = max_u.min(range_m);
+        let step = grid.cell_m().max(500.0);
+        cells.clear();
+        let mut s = 0.0;
+        loop {
+            let p = along(line, s);
+            let radius = 0.75 * step + (s + step) * tan + max_u;
+            grid.cells_within(p, radius, &mut cells);
+            if s >= range_m + max_u {
+                break;
+            }
+            s += step;
+        }
+        cells.sort_unstable();
+        cells.dedup();
+        grid.scan(&cells, t0, t1, |m| out.push(m));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The range of a bearing for linking, metres.
 fn bearing_range_m(b: &Bearing, rule: &EvidenceRule) -> f64 {
     b.max_range_m
@@ -544,6 +589,8 @@ struct Snapshot<'f, 'a> {
     fix_ellipses: Vec<ErrorEllipse>,
     /// Range from observer to the point a bearing was placed at (by position in `bearings`).
     bearing_range: Vec<Option<f64>>,
+    /// Fixes indexed for the field-fire isolation test.
+    isolation_fixes: Grid,
     hits: Vec<u32>,
 }
 
@@ -555,6 +602,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             fixes: Vec::new(),
             fix_ellipses: Vec::new(),
             bearing_range: vec![None; fuser.bearings.len()],
+            isolation_fixes: Grid::new(1.0, 1.0),
             hits: Vec::new(),
         }
     }
@@ -583,7 +631,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut best: Option<(f64, f64, usize, u32)> = None;
         let mut hits = std::mem::take(&mut self.hits);
         for level in &fuser.levels {
-            let radius = fuser.search_radius_m(node.u_m, level.max_u_m);
+            let radius = fuser.search_radius_m(node, level.max_u_m, level.max_extent_m);
             Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, &mut hits);
             for &m in &hits {
                 let other = &fuser.nodes[m as usize];
@@ -627,30 +675,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         rule: &EvidenceRule,
     ) -> Vec<u32> {
         let fuser = self.fuser;
-        let half_deg = (rule.bearing_sigmas * line.sigma_deg).clamp(0.1, 60.0);
-        let tan = half_deg.to_radians().tan();
-        let mut out = Vec::new();
-        let grids = fuser
+        let grids: Vec<(&Grid, f64)> = fuser
             .levels
             .iter()
             .map(|l| (&l.grid, l.max_u_m))
-            .chain(std::iter::once((&fuser.coarse_grid, fuser.coarse_max_u_m)));
-        for (grid, max_u) in grids {
-            let step = grid.cell_m().max(500.0);
-            let mut s = 0.0;
-            loop {
-                let p = along(line, s);
-                let radius = 0.75 * step + (s + step) * tan + max_u.min(range_m);
-                grid.query(p, radius, t0, t1, |m, _| out.push(m));
-                if s >= range_m + max_u.min(range_m) {
-                    break;
-                }
-                s += step;
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+            .chain(std::iter::once((&fuser.coarse_grid, fuser.coarse_max_u_m)))
+            .collect();
+        sector_query(&grids, line, range_m, t0, t1, rule)
     }
 
     /// The event window of a bearing placed at `range_m` from its observer.
@@ -844,7 +875,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             Fuser::candidates(
                 &fix_grid,
                 &node,
-                fuser.search_radius_m(node.u_m, fix_max),
+                fuser.search_radius_m(&node, fix_max, rule.max_extent_m()),
                 node.t0,
                 node.t1,
                 &mut hits,
@@ -858,7 +889,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             Fuser::candidates(
                 &fuser.coarse_grid,
                 &node,
-                fuser.search_radius_m(node.u_m, coarse_max),
+                fuser.search_radius_m(&node, coarse_max, fuser.coarse_max_extent_m),
                 node.t0,
                 node.t1,
                 &mut hits,
@@ -883,7 +914,16 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let line = line_of(&bearing);
             let range = bearing_range_m(&bearing, rule);
             let mut best: Option<(ScoreKey, u32, f64)> = None;
-            for (f, fix) in self.fixes.iter().enumerate() {
+            let near = sector_query(
+                &[(&fix_grid, fix_max)],
+                &line,
+                range,
+                node.t0,
+                node.t1,
+                rule,
+            );
+            for id in near {
+                let fix = &self.fixes[(id - n) as usize];
                 let Some((miss_deg, r)) = sector_miss(&line, range, fix.pos, fix.u_m) else {
                     continue;
                 };
@@ -896,7 +936,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 {
                     continue;
                 }
-                let id = n + f as u32;
                 let key = (miss_sigmas, fix.at_s, fix.index, id);
                 if best.is_none_or(|x| key_lt(key, x.0)) {
                     best = Some((key, id, r));
@@ -1084,11 +1123,40 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             ..GradingRules::default()
         };
 
-        let mut incidents: Vec<(IncidentKey, FusedIncident)> = Vec::with_capacity(groups as usize);
+        // Sources in name order, for sorting without comparing strings.
+        let mut by_name: Vec<u32> = (0..fuser.source_names.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            fuser.source_names[a as usize].cmp(&fuser.source_names[b as usize])
+        });
+        let mut rank = vec![0u32; by_name.len()];
+        for (r, &s) in by_name.iter().enumerate() {
+            rank[s as usize] = r as u32;
+        }
+        let key_of = |i: u32| -> IncidentKey<'_> {
+            let facts = &fuser.facts[i as usize];
+            let node = &fuser.nodes[i as usize];
+            (
+                facts.observed_at,
+                rank[node.source as usize],
+                &facts.source_ref,
+                node.index,
+            )
+        };
+        self.isolation_fixes = Grid::new(fuser.config.isolation_m, fuser.config.isolation_s);
+        for (f, fix) in self.fixes.iter().enumerate() {
+            self.isolation_fixes
+                .insert(f as u32, fix.pos, fix.t0, fix.t1);
+        }
+
+        let mut incidents: Vec<(IncidentKey<'_>, FusedIncident)> =
+            Vec::with_capacity(groups as usize);
         let mut hits = Vec::new();
+        let mut located: Vec<(usize, bool, u32)> = Vec::new();
+        let mut by_source: Vec<u32> = Vec::new();
         for g in 0..groups as usize {
             let ids = &flat[start[g] as usize..start[g + 1] as usize];
-            let real: Vec<u32> = ids.iter().copied().filter(|&i| (i as usize) < n).collect();
+            // Ids ascend, fixes (≥ n) last.
+            let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
             if real.is_empty() {
                 continue;
             }
@@ -1102,7 +1170,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let mut first_at: Option<DateTime<Utc>> = None;
             let mut last_at: Option<DateTime<Utc>> = None;
             let mut earliest: Option<u32> = None;
-            for &i in &real {
+            for &i in real {
                 let node = &fuser.nodes[i as usize];
                 let facts = &fuser.facts[i as usize];
                 let mut at = facts.observed_at;
@@ -1114,7 +1182,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 }
                 first_at = Some(first_at.map_or(at, |f| f.min(at)));
                 last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
-                if earliest.is_none_or(|e| incident_key(fuser, i) < incident_key(fuser, e)) {
+                if earliest.is_none_or(|e| key_of(i) < key_of(e)) {
                     earliest = Some(i);
                 }
             }
@@ -1125,16 +1193,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
 
             // Location: inverse-variance mean of located members and fixes.
             // Summed in caller-index order, so that the result does not depend on arrival.
-            let mut located: Vec<&Node> = ids
-                .iter()
-                .map(|&i| self.node(i))
-                .filter(|node| {
-                    matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
-                        || (node.role == Role::Alone && node.u_m > 0.0)
-                })
-                .collect();
-            located.sort_by_key(|node| (node.index, node.role == Role::Fix));
-            let location = weighted_location(&located);
+            located.clear();
+            located.extend(ids.iter().filter_map(|&i| {
+                let node = self.node(i);
+                (matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
+                    || (node.role == Role::Alone && node.u_m > 0.0))
+                    .then_some((node.index, node.role == Role::Fix, i))
+            }));
+            located.sort_unstable();
+            let location = weighted_location(located.iter().map(|&(_, _, i)| self.node(i)));
             let fix = ids
                 .iter()
                 .filter(|&&i| i as usize >= n)
@@ -1143,7 +1210,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let sector = if location.is_none() {
                 real.iter()
                     .filter(|&&i| fuser.facts[i as usize].bearing.is_some())
-                    .min_by(|&&a, &&b| incident_key(fuser, a).cmp(&incident_key(fuser, b)))
+                    .min_by(|&&a, &&b| key_of(a).cmp(&key_of(b)))
                     .and_then(|&i| fuser.facts[i as usize].bearing)
             } else {
                 None
@@ -1154,19 +1221,18 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             kinds.dedup();
 
             // Sources.
-            let mut by_source: Vec<u32> = real.clone();
-            by_source.sort_unstable_by(|&a, &b| {
-                fuser.source_names[fuser.nodes[a as usize].source as usize]
-                    .cmp(&fuser.source_names[fuser.nodes[b as usize].source as usize])
-            });
+            by_source.clear();
+            by_source.extend_from_slice(real);
+            by_source.sort_unstable_by_key(|&i| rank[fuser.nodes[i as usize].source as usize]);
             let mut sources: Vec<SourceEvidence> = Vec::new();
+            let mut last_source = u32::MAX;
             for &i in &by_source {
                 let node = &fuser.nodes[i as usize];
-                let name = &fuser.source_names[node.source as usize];
-                if sources.last().is_none_or(|s| s.source != *name) {
+                if node.source != last_source {
+                    last_source = node.source;
                     sources.push(SourceEvidence {
-                        source: name.clone(),
-                        info: fuser.sources.lookup(name),
+                        source: fuser.source_names[node.source as usize].clone(),
+                        info: fuser.source_info[node.source as usize],
                         reports: 0,
                         located_reports: 0,
                         best_credibility: None,
@@ -1189,7 +1255,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
 
             let root = self.sets.find(real[0]);
-            let context = self.context(&real, &kinds, &sources, root, &mut hits);
+            let context = self.context(real, &kinds, &sources, root, &mut hits);
             let mut incident = FusedIncident {
                 id: String::new(),
                 status: super::IncidentStatus::Reported,
@@ -1206,9 +1272,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 context,
             };
             grade(&mut incident, &fuser.sources, &rules);
-            incidents.push((incident_key_owned(fuser, earliest), incident));
+            incidents.push((key_of(earliest), incident));
         }
-        incidents.sort_by(|a, b| a.0.cmp(&b.0));
+        incidents.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let incidents: Vec<FusedIncident> = incidents
             .into_iter()
             .enumerate()
@@ -1257,7 +1323,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         break 'members;
                     }
                 }
-                for fix in &self.fixes {
+                Fuser::candidates(
+                    &self.isolation_fixes,
+                    node,
+                    config.isolation_m,
+                    t0,
+                    t1,
+                    hits,
+                );
+                for fix in hits.iter().map(|&f| &self.fixes[f as usize]) {
                     if fix.t0 <= t1
                         && t0 <= fix.t1
                         && within_m(&node.v, &fix.v, config.isolation_m).is_some()
@@ -1369,24 +1443,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 }
 
-/// The order of incidents: their earliest member's (time, source, source_ref).
-type IncidentKey = (DateTime<Utc>, String, Box<str>, usize);
-
-fn incident_key<'f>(fuser: &'f Fuser<'_>, i: u32) -> (DateTime<Utc>, &'f str, &'f str, usize) {
-    let facts = &fuser.facts[i as usize];
-    let node = &fuser.nodes[i as usize];
-    (
-        facts.observed_at,
-        fuser.source_names[node.source as usize].as_str(),
-        &facts.source_ref,
-        node.index,
-    )
-}
-
-fn incident_key_owned(fuser: &Fuser<'_>, i: u32) -> IncidentKey {
-    let (t, s, r, index) = incident_key(fuser, i);
-    (t, s.to_owned(), r.into(), index)
-}
+/// The order of incidents: their earliest member's (time, source by name, source_ref,
+/// caller index).
+type IncidentKey<'f> = (DateTime<Utc>, u32, &'f str, usize);
 
 fn most_frequent(ids: &[u32], names: &[String]) -> Option<String> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -1428,13 +1487,11 @@ fn time_offset(a: &Node, b: &Node) -> f64 {
 
 /// The inverse-variance weighted mean position of nodes and its ~95% radius: the combined
 /// uncertainty and the weighted spread of the members around it, added in quadrature.
-fn weighted_location(nodes: &[&Node]) -> Option<(LonLat, f64)> {
-    if nodes.is_empty() {
-        return None;
-    }
+fn weighted_location<'n>(nodes: impl Iterator<Item = &'n Node> + Clone) -> Option<(LonLat, f64)> {
+    let first = nodes.clone().next()?;
     let mut s = [0.0; 3];
     let mut weight = 0.0;
-    for node in nodes {
+    for node in nodes.clone() {
         let w = 1.0 / (node.u_m * node.u_m);
         s = [
             s[0] + w * node.v[0],
@@ -1445,7 +1502,7 @@ fn weighted_location(nodes: &[&Node]) -> Option<(LonLat, f64)> {
     }
     let norm = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
     if norm.is_nan() || norm <= 0.0 || weight.is_nan() || weight <= 0.0 {
-        return Some((nodes[0].pos, nodes[0].u_m));
+        return Some((first.pos, first.u_m));
     }
     let centre = [s[0] / norm, s[1] / norm, s[2] / norm];
     let position = LonLat::new(

@@ -27,7 +27,6 @@
 //! discipline is worth its best report; disciplines are independent, so the confidence is
 //! `1 − Π (1 − worth)`. A dismissed incident keeps a fifth of it.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{
@@ -84,24 +83,27 @@ pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &Gr
         reasons.push(describe_source(s));
     }
 
-    // Best worth per discipline.
-    let mut by_discipline: BTreeMap<Discipline, (f64, &str)> = BTreeMap::new();
+    // Best worth per discipline (in discipline order).
+    let mut by_discipline: [Option<(f64, &str)>; 9] = [None; 9];
     for s in &incident.sources {
         let worth = rules.worth(s.info.reliability, s.best_credibility);
-        let entry = by_discipline
-            .entry(s.info.discipline)
-            .or_insert((worth, &s.source));
-        if worth > entry.0 {
-            *entry = (worth, &s.source);
+        let entry = &mut by_discipline[s.info.discipline as usize];
+        if entry.is_none_or(|(w, _)| worth > w) {
+            *entry = Some((worth, &s.source));
         }
     }
+    let by_discipline: Vec<(Discipline, (f64, &str))> = Discipline::ALL
+        .iter()
+        .zip(by_discipline)
+        .filter_map(|(d, best)| best.map(|b| (*d, b)))
+        .collect();
     let independent = by_discipline.len();
     let evidence: f64 = 1.0
         - by_discipline
-            .values()
-            .map(|(w, _)| 1.0 - w)
+            .iter()
+            .map(|(_, (w, _))| 1.0 - w)
             .product::<f64>();
-    let disciplines: Vec<&str> = by_discipline.keys().map(|d| d.as_str()).collect();
+    let disciplines: Vec<&str> = by_discipline.iter().map(|(d, _)| d.as_str()).collect();
 
     let direct = incident.sources.iter().find(|s| {
         matches!(s.info.reliability, Reliability::A | Reliability::B)

@@ -8,8 +8,8 @@
 //! longitude half-width `2·asin(sin(c/2) / cos φ)` (haversine; `φ` the most poleward latitude
 //! reached, `c` the angular radius), which is conservative: nothing within the radius is
 //! missed, across the antimeridian and at the poles too. An entry lives in every time bucket
-//! its window touches; [`Grid::query`] hands the bucket to the caller so that a pair is
-//! examined once (in the bucket of the later window start).
+//! its window touches and keeps its window, so that [`Grid::query`] filters by time without
+//! touching the nodes and reports each node once (in the bucket of the later window start).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -66,16 +66,21 @@ pub const MAX_BUCKETS_PER_ENTRY: i64 = 4096;
 struct Entry {
     node: u32,
     next: u32,
+    t0: f64,
+    t1: f64,
 }
 
 /// A hash grid of nodes (small integers chosen by the caller).
+///
+/// Buckets first, then cells: when nodes arrive roughly in time order (as `fuse` adds
+/// them), the cells of the current buckets and their entries stay in cache.
 #[derive(Clone, Debug)]
 pub struct Grid {
     cell_m: f64,
     cell_deg: f64,
     rows: i32,
     bucket_s: f64,
-    heads: FxHashMap<(i32, i32, i64), u32>,
+    buckets: FxHashMap<i64, FxHashMap<(i32, i32), u32>>,
     entries: Vec<Entry>,
 }
 
@@ -99,7 +104,7 @@ impl Grid {
             cell_deg,
             rows,
             bucket_s,
-            heads: FxHashMap::default(),
+            buckets: FxHashMap::default(),
             entries: Vec::new(),
         }
     }
@@ -108,9 +113,12 @@ impl Grid {
         self.cell_m
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn reserve(&mut self, additional: usize) {
         self.entries.reserve(additional);
-        self.heads.reserve(additional / 2);
     }
 
     #[inline]
@@ -150,8 +158,14 @@ impl Grid {
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
             let next = self.entries.len() as u32;
-            let head = self.heads.entry((row, col, bucket)).or_insert(END);
-            self.entries.push(Entry { node, next: *head });
+            let cells = self.buckets.entry(bucket).or_default();
+            let head = cells.entry((row, col)).or_insert(END);
+            self.entries.push(Entry {
+                node,
+                next: *head,
+                t0: t0_s,
+                t1: t1_s,
+            });
             *head = next;
         }
     }
@@ -162,19 +176,20 @@ impl Grid {
         (b0, b1.min(b0 + MAX_BUCKETS_PER_ENTRY - 1))
     }
 
-    /// Calls `found(node, bucket)` for every node indexed within `radius_m` of `p` (and maybe
-    /// some farther) in a bucket of `[t0_s, t1_s]`. A node may be found in several buckets.
-    pub fn query(
-        &self,
-        p: LonLat,
-        radius_m: f64,
-        t0_s: f64,
-        t1_s: f64,
-        mut found: impl FnMut(u32, i64),
-    ) {
-        if self.heads.is_empty() {
+    /// Calls `found(node)` for every node indexed within `radius_m` of `p` (and maybe some
+    /// farther) whose window overlaps `[t0_s, t1_s]`, each once.
+    pub fn query(&self, p: LonLat, radius_m: f64, t0_s: f64, t1_s: f64, found: impl FnMut(u32)) {
+        if self.entries.is_empty() {
             return;
         }
+        let mut cells = Vec::with_capacity(9);
+        self.cells_within(p, radius_m, &mut cells);
+        self.scan(&cells, t0_s, t1_s, found);
+    }
+
+    /// Adds to `cells` the (row, column) of every cell holding points within `radius_m` of
+    /// `p` (maybe more): the cells a query visits.
+    pub fn cells_within(&self, p: LonLat, radius_m: f64, cells: &mut Vec<(i32, i32)>) {
         let c_rad = (radius_m.max(0.0) / EARTH_RADIUS_M) * (1.0 + 1e-9) + 1e-12;
         let c_deg = c_rad.to_degrees();
         let lat_lo = (p.lat_deg - c_deg).max(-90.0);
@@ -190,29 +205,49 @@ impl Grid {
         } else {
             2.0 * ratio.asin().to_degrees() + 1e-9
         };
-        let (b0, b1) = self.buckets(t0_s, t1_s);
         for row in self.row_of(lat_lo)..=self.row_of(lat_hi) {
             let cols = self.cols(row);
             let width = 360.0 / f64::from(cols);
             let k0 = ((p.lon_deg - half_lon_deg + 180.0) / width).floor() as i64;
             let k1 = ((p.lon_deg + half_lon_deg + 180.0) / width).floor() as i64;
-            let all = k1 - k0 + 1 >= i64::from(cols);
-            let (k0, k1) = if all {
+            let (k0, k1) = if k1 - k0 + 1 >= i64::from(cols) {
                 (0, i64::from(cols) - 1)
             } else {
                 (k0, k1)
             };
             for k in k0..=k1 {
-                let col = k.rem_euclid(i64::from(cols)) as i32;
-                for bucket in b0..=b1 {
-                    let Some(&head) = self.heads.get(&(row, col, bucket)) else {
+                cells.push((row, k.rem_euclid(i64::from(cols)) as i32));
+            }
+        }
+    }
+
+    /// Calls `found(node)` for every node in `cells` (distinct cells) whose window overlaps
+    /// `[t0_s, t1_s]`, each once.
+    pub fn scan(&self, cells: &[(i32, i32)], t0_s: f64, t1_s: f64, mut found: impl FnMut(u32)) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let (b0, b1) = self.buckets(t0_s, t1_s);
+        for bucket in b0..=b1 {
+            let Some(by_cell) = self.buckets.get(&bucket) else {
+                continue;
+            };
+            // Each node once: in the bucket of its window's start, or in the first bucket
+            // queried when it started before.
+            let first = bucket == b0;
+            for cell in cells {
+                let Some(&head) = by_cell.get(cell) else {
+                    continue;
+                };
+                let mut e = head;
+                while e != END {
+                    let entry = self.entries[e as usize];
+                    e = entry.next;
+                    if entry.t0 > t1_s || t0_s > entry.t1 {
                         continue;
-                    };
-                    let mut e = head;
-                    while e != END {
-                        let entry = self.entries[e as usize];
-                        found(entry.node, bucket);
-                        e = entry.next;
+                    }
+                    if first || self.bucket_of(entry.t0) == bucket {
+                        found(entry.node);
                     }
                 }
             }
@@ -238,7 +273,7 @@ mod tests {
             let mut grid = Grid::new(cell, 60.0);
             grid.insert(7, q, 0.0, 10.0);
             let mut hits = 0;
-            grid.query(p, radius, 5.0, 6.0, |n, _| { assert_eq!(n, 7); hits += 1; });
+            grid.query(p, radius, 5.0, 6.0, |n| { assert_eq!(n, 7); hits += 1; });
             prop_assert_eq!(hits, 1);
         }
     }
@@ -248,11 +283,13 @@ mod tests {
         let p = LonLat::new(37.0, 48.0);
         let mut grid = Grid::new(1000.0, 100.0);
         grid.insert(1, p, 0.0, 250.0);
+        grid.insert(2, p, 150.0, 450.0);
         let mut found = Vec::new();
-        grid.query(p, 10.0, 240.0, 400.0, |n, b| found.push((n, b)));
-        assert_eq!(found, vec![(1, 2)]);
+        grid.query(p, 10.0, 140.0, 400.0, |n| found.push(n));
+        found.sort_unstable();
+        assert_eq!(found, vec![1, 2]);
         found.clear();
-        grid.query(p, 10.0, 300.0, 400.0, |n, b| found.push((n, b)));
-        assert!(found.is_empty());
+        grid.query(p, 10.0, 300.0, 400.0, |n| found.push(n));
+        assert_eq!(found, vec![2]);
     }
 }
