@@ -1,8 +1,284 @@
-//! `truce incidents` (being built).
+//! `truce incidents`: observations from a scenario folder or a store, fused into graded
+//! incidents, printed as NDJSON (`--json`, the export of `shared/spec/evaluation.md`) or a table.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use truce_core::fusion::{Fusion, FusionConfig, SourceRegistry, fuse_with};
+use truce_core::replay::last_revisions;
+use truce_core::{Agreement, Assessor, Observation};
+use truce_formats::incidents::{equipment_json, incidents_ndjson};
+use truce_geo::LonLat;
+
+use crate::exit::Refusal;
+use crate::load;
 
 #[derive(clap::Args, Debug)]
-pub struct IncidentsArgs {}
+pub struct IncidentsArgs {
+    /// A scenario folder: observations/*.ndjson, firms/*.csv, and optionally sources.csv and
+    /// agreement.toml.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "db",
+        required_unless_present = "db"
+    )]
+    pub folder: Option<PathBuf>,
+    /// A store: the current revision of every observation it holds.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The sources registry (default: the folder's sources.csv, if there is one). Sources it
+    /// does not match are graded F, discipline other.
+    #[arg(long, value_name = "FILE.csv")]
+    pub sources: Option<PathBuf>,
+    /// An agreement whose zones and parties the equipment estimates are counted in (default:
+    /// the folder's agreement.toml, if there is one).
+    #[arg(long, value_name = "FILE.toml")]
+    pub agreement: Option<PathBuf>,
+    /// Print NDJSON, one incident a line.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: IncidentsArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`truce incidents` is not built yet")
+pub fn run(args: IncidentsArgs) -> Result<()> {
+    let observations = match (&args.folder, &args.db) {
+        (Some(folder), _) => folder_observations(folder)?,
+        (None, Some(db)) => store_observations(db)?,
+        (None, None) => {
+            return Err(Refusal::InvalidInput("give --folder DIR or --db PATH".into()).into());
+        }
+    };
+    let sources_path = args.sources.clone().or_else(|| {
+        args.folder
+            .as_ref()
+            .map(|f| f.join("sources.csv"))
+            .filter(|p| p.is_file())
+    });
+    let sources = match &sources_path {
+        Some(path) => sources_file(path)?,
+        None => SourceRegistry::default(),
+    };
+    let agreement_path = args.agreement.clone().or_else(|| {
+        args.folder
+            .as_ref()
+            .map(|f| f.join("agreement.toml"))
+            .filter(|p| p.is_file())
+    });
+    let agreement = agreement_path.as_deref().map(load::agreement).transpose()?;
+
+    let fusion = fuse_observations(&observations, &sources, agreement.as_ref());
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        out.write_all(incidents_ndjson(&fusion, &observations).as_bytes())?;
+    } else {
+        print_table(&mut out, &fusion, &observations, sources_path.as_deref())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Fuses with the default evidence rule; with an agreement, equipment is counted per zone
+/// (a band id or `outside`) and per the party holding the side.
+fn fuse_observations(
+    observations: &[Observation],
+    sources: &SourceRegistry,
+    agreement: Option<&Agreement>,
+) -> Fusion {
+    let Some(agreement) = agreement else {
+        return fuse_with(observations, sources, &FusionConfig::default());
+    };
+    let assessor = Assessor::new(agreement);
+    let assess = |p: LonLat| {
+        let a = assessor.assess(p);
+        (
+            a.zone.id(agreement).to_owned(),
+            agreement.parties[agreement.party_index(a.side)].id.clone(),
+        )
+    };
+    let config = FusionConfig {
+        assess: Some(&assess),
+        ..FusionConfig::default()
+    };
+    fuse_with(observations, sources, &config)
+}
+
+/// The folder's observations (the last revision of each key, in file order), refusing a
+/// folder with any bad file.
+fn folder_observations(folder: &Path) -> Result<Vec<Observation>> {
+    if !folder.is_dir() {
+        return Err(Refusal::InvalidInput(format!("{} is not a folder", folder.display())).into());
+    }
+    let files = load::observation_files(&crate::replay_cmd::scenario_files(folder)?)?;
+    load::refuse_diagnostics(&files, 50)?;
+    let all: Vec<Observation> = files
+        .into_iter()
+        .flat_map(|f| f.batch.observations.into_iter().map(|p| p.observation))
+        .collect();
+    Ok(current(all))
+}
+
+fn current(mut all: Vec<Observation>) -> Vec<Observation> {
+    let kept = last_revisions(&all);
+    if kept.len() == all.len() {
+        return all;
+    }
+    let mut keep = vec![false; all.len()];
+    for i in kept {
+        keep[i] = true;
+    }
+    let mut k = 0;
+    all.retain(|_| {
+        k += 1;
+        keep[k - 1]
+    });
+    all
+}
+
+/// The current revision of every observation in a store, read only.
+fn store_observations(db: &Path) -> Result<Vec<Observation>> {
+    use rusqlite::{Connection, OpenFlags};
+    if !db.is_file() {
+        return Err(Refusal::Store(format!("no store at {}", db.display())).into());
+    }
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open the store {}", db.display()))?;
+    let application_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .with_context(|| format!("cannot read {}", db.display()))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .with_context(|| format!("cannot read {}", db.display()))?;
+    if application_id != truce_store::schema::APPLICATION_ID {
+        return Err(Refusal::Store(format!("{} is not a Truce store", db.display())).into());
+    }
+    if version > truce_store::schema::SCHEMA_VERSION {
+        return Err(Refusal::Store(format!(
+            "{} was written by a newer Truce (schema {version}; this one reads up to {})",
+            db.display(),
+            truce_store::schema::SCHEMA_VERSION
+        ))
+        .into());
+    }
+    let mut statement = conn
+        .prepare("SELECT body FROM current_observations ORDER BY id")
+        .with_context(|| format!("cannot read observations from {}", db.display()))?;
+    let mut bodies = String::new();
+    let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+    for body in rows {
+        bodies.push_str(&body.with_context(|| format!("cannot read {}", db.display()))?);
+        bodies.push('\n');
+    }
+    let shown = format!("{} (current observations)", db.display());
+    let batch = truce_formats::ndjson::parse(&shown, bodies.as_bytes());
+    if let Some(d) = batch.diagnostics.first() {
+        return Err(Refusal::InvalidInput(format!(
+            "{} stored observation(s) do not parse; first: {d}",
+            batch.diagnostics.len()
+        ))
+        .into());
+    }
+    Ok(batch
+        .observations
+        .into_iter()
+        .map(|p| p.observation)
+        .collect())
+}
+
+fn sources_file(path: &Path) -> Result<SourceRegistry> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed = truce_formats::sources::parse(&path.display().to_string(), &bytes);
+    if !parsed.diagnostics.is_empty() {
+        let mut message = format!(
+            "{} problem(s) in the sources registry:",
+            parsed.diagnostics.len()
+        );
+        for d in parsed.diagnostics.iter().take(50) {
+            message.push_str("\n  ");
+            message.push_str(&d.to_string());
+        }
+        return Err(Refusal::InvalidInput(message).into());
+    }
+    Ok(parsed.registry)
+}
+
+fn print_table(
+    out: &mut impl Write,
+    fusion: &Fusion,
+    observations: &[Observation],
+    sources: Option<&Path>,
+) -> Result<()> {
+    let mut counts = [0usize; 4];
+    for i in &fusion.incidents {
+        counts[i.status as usize] += 1;
+    }
+    writeln!(
+        out,
+        "{} observations in {} incidents: {} confirmed, {} corroborated, {} reported, {} dismissed.",
+        observations.len(),
+        fusion.incidents.len(),
+        counts[2],
+        counts[1],
+        counts[0],
+        counts[3]
+    )?;
+    match sources {
+        Some(path) => writeln!(out, "Sources graded by {}.\n", path.display())?,
+        None => writeln!(
+            out,
+            "No sources registry: every source is graded F, discipline other.\n"
+        )?,
+    }
+    writeln!(
+        out,
+        "{:<8} {:<12} {:>5} {:<20} {:<20} {:>10} {:>10} {:>8} {:>7}  kinds",
+        "id", "status", "conf", "first_at", "last_at", "lon", "lat", "±m", "members"
+    )?;
+    for i in &fusion.incidents {
+        let (lon, lat, u) = match i.location {
+            Some((p, u)) => (
+                format!("{:.5}", p.lon_deg),
+                format!("{:.5}", p.lat_deg),
+                format!("{u:.0}"),
+            ),
+            None => ("bearing".into(), String::new(), String::new()),
+        };
+        let kinds: Vec<&str> = i.kinds.iter().map(|k| k.as_str()).collect();
+        writeln!(
+            out,
+            "{:<8} {:<12} {:>5.2} {:<20} {:<20} {:>10} {:>10} {:>8} {:>7}  {}",
+            i.id,
+            i.status.as_str(),
+            i.confidence,
+            i.first_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            i.last_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            lon,
+            lat,
+            u,
+            i.members.len(),
+            kinds.join(",")
+        )?;
+        if let Some(reason) = i.reasons.iter().find(|r| r.starts_with("dismissed")) {
+            writeln!(out, "         {reason}")?;
+        }
+    }
+    if !fusion.equipment.is_empty() {
+        writeln!(out, "\nEquipment present (lower–upper bound):")?;
+        for e in &fusion.equipment {
+            let j = equipment_json(e, observations);
+            writeln!(
+                out,
+                "  {} {} {}: {}–{} ({} sightings)",
+                e.zone,
+                e.party,
+                e.class.as_str(),
+                e.lower,
+                e.upper,
+                j["evidence"].as_array().map_or(0, Vec::len)
+            )?;
+        }
+    }
+    Ok(())
 }

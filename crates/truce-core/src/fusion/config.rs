@@ -177,6 +177,11 @@ pub struct FusionConfig<'a> {
     /// Isolation distance and window for dismissing field fires, metres and seconds.
     pub isolation_m: f64,
     pub isolation_s: f64,
+    /// ... but only where some report of another kind lies within this distance and window
+    /// (metres, seconds): in a satellite-only picture, silence around a heat spot says
+    /// nothing.
+    pub coverage_m: f64,
+    pub coverage_s: f64,
     /// Distance and window within which other sources' reports contradict a lone claim.
     pub contradiction_m: f64,
     pub contradiction_s: f64,
@@ -191,6 +196,8 @@ impl std::fmt::Debug for FusionConfig<'_> {
             .field("link_zone", &self.link_zone)
             .field("isolation_m", &self.isolation_m)
             .field("isolation_s", &self.isolation_s)
+            .field("coverage_m", &self.coverage_m)
+            .field("coverage_s", &self.coverage_s)
             .field("contradiction_m", &self.contradiction_m)
             .field("contradiction_s", &self.contradiction_s)
             .finish()
@@ -207,6 +214,8 @@ impl Default for FusionConfig<'_> {
             link_zone: None,
             isolation_m: 15_000.0,
             isolation_s: 6.0 * 3600.0,
+            coverage_m: 60_000.0,
+            coverage_s: 86_400.0,
             contradiction_m: 5_000.0,
             contradiction_s: 3.0 * 3600.0,
         }

@@ -175,6 +175,8 @@ pub struct Fuser<'a> {
     bearing_max_range_m: f64,
     /// Located reports of kinds other than `thermal_anomaly` (field-fire isolation).
     activity_grid: Grid,
+    /// The same, coarsely: is the area watched by anything but satellites at all?
+    coverage_grid: Grid,
     /// Located reports of sources not of the `party` discipline (contradicted claims).
     observer_grid: Grid,
     scratch: Vec<u32>,
@@ -215,6 +217,7 @@ impl<'a> Fuser<'a> {
             coarse_grid: Grid::new(cap_m, BUCKET_S),
             bearing_grid: Grid::new(2.0 * range_m.max(1000.0), BUCKET_S),
             activity_grid: Grid::new(config.isolation_m, config.isolation_s),
+            coverage_grid: Grid::new(config.coverage_m, config.coverage_s),
             observer_grid: Grid::new(config.contradiction_m, config.contradiction_s),
             sources,
             config,
@@ -379,6 +382,7 @@ impl<'a> Fuser<'a> {
         if located.is_some() {
             if kind != Kind::ThermalAnomaly {
                 self.activity_grid.insert(id, node.pos, node.t0, node.t1);
+                self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
             }
             if info.discipline != Discipline::Party {
                 self.observer_grid.insert(id, node.pos, node.t0, node.t1);
@@ -1340,6 +1344,16 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         break 'members;
                     }
                 }
+            }
+            // Silence means something only where other kinds of report are made at all.
+            if isolated {
+                let node = &fuser.nodes[real[0] as usize];
+                let (t0, t1) = (node.t0 - config.coverage_s, node.t1 + config.coverage_s);
+                let mut covered = false;
+                fuser
+                    .coverage_grid
+                    .query(node.pos, config.coverage_m, t0, t1, |_| covered = true);
+                isolated = covered;
             }
             context.isolated = isolated;
         }

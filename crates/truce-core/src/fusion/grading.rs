@@ -15,7 +15,9 @@
 //! - `reported`: otherwise (one discipline).
 //! - `dismissed` (checked first; the evidence grade stays in the reasons):
 //!   - *field fire*: every member is a `thermal_anomaly` and no located report of any other
-//!     kind lies within the isolation distance and window ([`DismissalContext::isolated`]);
+//!     kind lies within the isolation distance and window, although such reports are made
+//!     within the coverage distance and window ([`DismissalContext::isolated`]): a
+//!     satellite-only picture dismisses nothing;
 //!   - *contradicted claim*: every source is a `party` source, so nothing independent
 //!     corroborates it, while an `A`/`B` source of another discipline reported from within
 //!     the contradiction distance and window (it was watching the area and saw something

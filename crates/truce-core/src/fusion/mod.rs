@@ -217,7 +217,8 @@ pub struct SourceEvidence {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DismissalContext {
     /// No located report of another kind than `thermal_anomaly`, outside this incident, lies
-    /// within the isolation distance and time window of any member.
+    /// within the isolation distance and time window of any member, while some does within
+    /// the (larger) coverage distance and window: the area is watched, and quiet.
     pub isolated: bool,
     /// For an incident whose members all come from `party` sources: the other sources
     /// (sorted, distinct, at most [`DismissalContext::MAX_OBSERVERS`]) that made located

@@ -231,13 +231,14 @@ fn an_isolated_heat_spot_is_dismissed_as_a_field_fire() {
             pos(400.0, 0.0),
             375.0,
         ),
-        // 10 km from a patrol's report of shelling: kept.
+        // 10 km from a patrol's report of shelling: kept. The patrol is 40 km from the
+        // field: the area is watched.
         located(
             "sat",
             "near-shelling",
             Kind::ThermalAnomaly,
             0.0,
-            pos(100_000.0, 0.0),
+            pos(30_000.0, 0.0),
             375.0,
         ),
         located(
@@ -245,7 +246,7 @@ fn an_isolated_heat_spot_is_dismissed_as_a_field_fire() {
             "shelling",
             Kind::Explosion,
             1800.0,
-            pos(110_000.0, 0.0),
+            pos(40_000.0, 0.0),
             300.0,
         ),
     ];
@@ -334,4 +335,45 @@ fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
     ]));
     assert_eq!(changed, vec![0, 2]);
     assert_eq!(fusion.incidents[0].status, IncidentStatus::Reported);
+}
+
+#[test]
+fn a_satellite_only_picture_dismisses_nothing() {
+    check_statuses(
+        &[
+            located("sat", "a", Kind::ThermalAnomaly, 0.0, pos(0.0, 0.0), 375.0),
+            located(
+                "sat",
+                "b",
+                Kind::ThermalAnomaly,
+                0.0,
+                pos(50_000.0, 0.0),
+                375.0,
+            ),
+            // Other kinds of report, but far away (200 km) and days later.
+            located(
+                "patrol",
+                "c",
+                Kind::Explosion,
+                0.0,
+                pos(200_000.0, 0.0),
+                300.0,
+            ),
+            located(
+                "patrol",
+                "d",
+                Kind::Explosion,
+                5.0 * 86_400.0,
+                pos(0.0, 0.0),
+                300.0,
+            ),
+        ],
+        &sources(),
+        &[
+            IncidentStatus::Reported,
+            IncidentStatus::Confirmed,
+            IncidentStatus::Confirmed,
+            IncidentStatus::Reported,
+        ],
+    );
 }
