@@ -10,7 +10,7 @@
 use crate::LonLat;
 use crate::arc_tree::ArcTree;
 use crate::contact_line::{AngleLimit, ContactLine, NearestArc};
-use crate::control_area::{ControlArea, RingPosition, edge_position};
+use crate::control_area::{ControlArea, RingPosition, ring_position_of_edges};
 use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
 
 /// Side and distance band of a point. `band` is the index of the first threshold that is
@@ -419,7 +419,9 @@ impl BandedGrid {
             while i < runs.len() && runs[i].polygon == polygon {
                 let run = runs[i];
                 let position = ring_position_of_edges(
-                    &self.row_edges[run.start as usize..run.end as usize],
+                    self.row_edges[run.start as usize..run.end as usize]
+                        .iter()
+                        .copied(),
                     p,
                 );
                 if run.ring == 0 {
@@ -634,24 +636,6 @@ impl BandedGrid {
             lower = upper;
         }
         (lo_m > lower + BAND_MARGIN_M).then_some(self.thresholds_m.len() as u8)
-    }
-}
-
-/// Crossing-number position of `p` over a set of ring edges (any order): the arithmetic of
-/// the exact ring test, edge by edge.
-fn ring_position_of_edges(edges: &[[f64; 4]], p: LonLat) -> RingPosition {
-    let mut inside = false;
-    for e in edges {
-        match edge_position(e[0], e[1], e[2], e[3], p.lon_deg, p.lat_deg) {
-            Some(true) => inside = !inside,
-            Some(false) => {}
-            None => return RingPosition::OnBoundary,
-        }
-    }
-    if inside {
-        RingPosition::Inside
-    } else {
-        RingPosition::Outside
     }
 }
 

@@ -74,16 +74,22 @@ pub(crate) enum RingPosition {
 
 /// Crossing-number test with an exact on-edge check.
 pub(crate) fn ring_position(ring: &[LonLat], p: LonLat) -> RingPosition {
+    ring_position_of_edges(
+        ring.windows(2)
+            .map(|e| [e[0].lon_deg, e[0].lat_deg, e[1].lon_deg, e[1].lat_deg]),
+        p,
+    )
+}
+
+/// The same test over edges (x1, y1, x2, y2) given in any order: the crossings' parity and
+/// the on-edge check do not depend on it.
+pub(crate) fn ring_position_of_edges(
+    edges: impl IntoIterator<Item = [f64; 4]>,
+    p: LonLat,
+) -> RingPosition {
     let mut inside = false;
-    for edge in ring.windows(2) {
-        match edge_position(
-            edge[0].lon_deg,
-            edge[0].lat_deg,
-            edge[1].lon_deg,
-            edge[1].lat_deg,
-            p.lon_deg,
-            p.lat_deg,
-        ) {
+    for [x1, y1, x2, y2] in edges {
+        match edge_position(x1, y1, x2, y2, p.lon_deg, p.lat_deg) {
             Some(true) => inside = !inside,
             Some(false) => {}
             None => return RingPosition::OnBoundary,
