@@ -27,6 +27,20 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A store holding the scenario's first FIRMS file (283 observations).
+fn store_with_the_first_day(dir: &Path) -> PathBuf {
+    let db = dir.join("store.db");
+    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
+    let o = truce(&[
+        "ingest",
+        "--db",
+        db.to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    db
+}
+
 /// Everything a store holds, as one comparable value: row counts and the content of every
 /// observation and assessment.
 fn store_contents(db: &Path) -> Vec<String> {
@@ -164,62 +178,25 @@ fn re_ingesting_reports_duplicates_and_changes_nothing() {
 }
 
 #[test]
-fn a_rejected_file_names_line_and_field_and_leaves_the_store_unchanged() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let db = tmp.path().join("store.db");
-    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
-    assert!(
-        truce(&[
-            "ingest",
-            "--db",
-            db.to_str().expect("utf8"),
-            good.to_str().expect("utf8")
-        ])
-        .status
-        .success()
-    );
-    let before = store_contents(&db);
-
-    let bad = tmp.path().join("bad.ndjson");
-    let ok_line = r#"{"source":"patrol-7","source_ref":"r1","kind":"explosion","observed_at":"2025-09-07T08:45:00Z","location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}}"#;
-    let typo = r#"{"source":"patrol-7","source_ref":"r2","kind":"explosion","observed_on":"2025-09-07T08:45:00Z","location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}}"#;
-    std::fs::write(&bad, format!("{ok_line}\n{typo}\n")).expect("write");
-    let o = truce(&[
-        "ingest",
-        "--db",
-        db.to_str().expect("utf8"),
-        bad.to_str().expect("utf8"),
-    ]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let out = stdout(&o);
-    assert!(
-        out.contains(&format!("{}:2: field `observed_on`", bad.display())),
-        "{out}"
-    );
-    assert_eq!(store_contents(&db), before);
-}
-
-#[test]
 fn every_kind_of_bad_row_is_refused_by_ingest_with_the_store_unchanged() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let db = tmp.path().join("store.db");
-    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
-    assert!(
-        truce(&[
-            "ingest",
-            "--db",
-            db.to_str().expect("utf8"),
-            good.to_str().expect("utf8")
-        ])
-        .status
-        .success()
-    );
+    let db = store_with_the_first_day(tmp.path());
     let before = store_contents(&db);
     let header = "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,version,bright_ti5,frp,daynight,instrument";
     let row =
         "48.56341,38.93948,367,0.69,0.74,2025-09-07,08:45:00,N20,high,2.0NRT,295.08,33.58,D,VIIRS";
     let located = r#""location":{"lon":37.5,"lat":48.1,"uncertainty_m":2000}"#;
+    let typo = format!(
+        "{{\"source\":\"p\",\"source_ref\":\"2\",\"kind\":\"explosion\",\"observed_on\":\"2025-09-07T08:45:00Z\",{located}}}"
+    );
     let cases = [
+        (
+            "typo.ndjson",
+            format!(
+                "{{\"source\":\"p\",\"source_ref\":\"1\",\"kind\":\"explosion\",\"observed_at\":\"2025-09-07T08:45:00Z\",{located}}}\n{typo}\n"
+            ),
+            "typo.ndjson:2: field `observed_on`: unknown field",
+        ),
         (
             "missing.csv",
             format!("{header}\n{row}\n{}\n", row.replacen(",VIIRS", "", 1)),
@@ -288,18 +265,7 @@ fn a_bad_agreement_is_refused_before_anything_runs() {
 #[test]
 fn a_second_writer_waits_for_the_first() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let db = tmp.path().join("store.db");
-    let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
-    assert!(
-        truce(&[
-            "ingest",
-            "--db",
-            db.to_str().expect("utf8"),
-            good.to_str().expect("utf8")
-        ])
-        .status
-        .success()
-    );
+    let db = store_with_the_first_day(tmp.path());
     // Another process's write transaction, held for a while.
     let holder = rusqlite::Connection::open(&db).expect("open");
     holder.execute_batch("BEGIN IMMEDIATE; INSERT INTO batches (label, received_at_s, record_count, new_count, revised_count, duplicate_count) VALUES ('holder', 0, 0, 0, 0, 0);").expect("hold the write lock");
