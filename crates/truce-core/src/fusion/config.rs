@@ -101,9 +101,10 @@ impl Default for EvidenceRule {
             extent_m,
         };
         let mut windows = [w(600.0, 600.0, 200.0); 12];
-        windows[Kind::Explosion as usize] = w(600.0, 600.0, 500.0);
-        windows[Kind::OutgoingFire as usize] = w(600.0, 600.0, 500.0);
-        windows[Kind::SmallArmsFire as usize] = w(600.0, 600.0, 300.0);
+        // An exchange of fire lasts; its shots are reported minutes apart.
+        windows[Kind::Explosion as usize] = w(900.0, 900.0, 500.0);
+        windows[Kind::OutgoingFire as usize] = w(900.0, 900.0, 500.0);
+        windows[Kind::SmallArmsFire as usize] = w(900.0, 900.0, 300.0);
         // A heat spot is seen at the overpass, possibly well after the fire started.
         windows[Kind::ThermalAnomaly as usize] = w(5400.0, 300.0, 300.0);
         windows[Kind::EquipmentSighting as usize] = w(6.0 * 3600.0, 6.0 * 3600.0, 500.0);
@@ -127,7 +128,7 @@ impl Default for EvidenceRule {
             windows,
             discipline_slack_s,
             anchor_max_uncertainty_m: 2000.0,
-            anchor_max_window_s: 3.0 * 3600.0,
+            anchor_max_window_s: 2400.0,
             level_bounds_m: vec![600.0, 2000.0, 6000.0],
             sound_speed_m_s: 340.0,
             bearing_default_range_m: 30_000.0,
@@ -216,7 +217,7 @@ impl Default for FusionConfig<'_> {
             isolation_s: 6.0 * 3600.0,
             coverage_m: 60_000.0,
             coverage_s: 86_400.0,
-            contradiction_m: 5_000.0,
+            contradiction_m: 10_000.0,
             contradiction_s: 3.0 * 3600.0,
         }
     }

@@ -46,7 +46,8 @@ use super::grading::{GradingRules, grade};
 use super::index::{FxHashMap, Grid};
 use super::sphere::{angle_diff_deg, to_plane};
 use super::{
-    Discipline, DismissalContext, FusedIncident, Fusion, SourceEvidence, SourceInfo, SourceRegistry,
+    Discipline, DismissalContext, FusedIncident, Fusion, Reliability, SourceEvidence, SourceInfo,
+    SourceRegistry,
 };
 use crate::observation::{Bearing, Equipment, Kind, Observation};
 
@@ -54,8 +55,9 @@ use crate::observation::{Bearing, Equipment, Kind, Observation};
 const MAX_WINDOW_S: f64 = 7.0 * 86_400.0;
 /// Time bucket of the evidence grids, seconds.
 const BUCKET_S: f64 = 4.0 * 3600.0;
-/// Bearings of one observer are "the same observer" within this, metres.
-const SAME_OBSERVER_M: f64 = 1000.0;
+/// Bearings whose observers are this close (metres) and whose azimuths agree look at the
+/// same thing.
+const SAME_OBSERVER_M: f64 = 5000.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -595,6 +597,13 @@ struct Snapshot<'f, 'a> {
     bearing_range: Vec<Option<f64>>,
     /// Fixes indexed for the field-fire isolation test.
     isolation_fixes: Grid,
+    /// Bearings placed in a located report's incident, and bearings in a fix (by position in
+    /// `fuser.bearings`).
+    placed: Vec<bool>,
+    in_fix: Vec<bool>,
+    /// Precise fixes, and imprecise ones left free.
+    fix_grid: Grid,
+    loose_fixes: Grid,
     hits: Vec<u32>,
 }
 
@@ -607,6 +616,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             fix_ellipses: Vec::new(),
             bearing_range: vec![None; fuser.bearings.len()],
             isolation_fixes: Grid::new(1.0, 1.0),
+            placed: Vec::new(),
+            in_fix: Vec::new(),
+            fix_grid: Grid::new(1.0, 1.0),
+            loose_fixes: Grid::new(1.0, 1.0),
             hits: Vec::new(),
         }
     }
@@ -623,8 +636,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     fn run(mut self) -> Fusion {
         if let LinkRule::Evidence(rule) = &self.fuser.config.link {
             let rule = rule.clone();
-            self.place_coarse(&rule);
             self.place_bearings(&rule);
+            self.place_fixes_and_coarse(&rule);
+            self.finish_bearings(&rule);
         }
         self.assemble()
     }
@@ -652,23 +666,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         best.map(|b| b.3)
     }
 
-    fn place_coarse(&mut self, _rule: &EvidenceRule) {
-        let fuser = self.fuser;
-        let mut free = vec![false; fuser.nodes.len()];
-        for &c in &fuser.coarse {
-            let node = fuser.nodes[c as usize];
-            match self.best_anchor(&node) {
-                Some(m) => self.sets.union(c, m),
-                None => free[c as usize] = true,
-            }
-        }
-        for &(a, b) in &fuser.coarse_edges {
-            if free[a as usize] && free[b as usize] {
-                self.sets.union(a, b);
-            }
-        }
-    }
-
     /// Located nodes whose position a bearing's sector may hold, from every located grid.
     fn sector_candidates(
         &self,
@@ -679,12 +676,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         rule: &EvidenceRule,
     ) -> Vec<u32> {
         let fuser = self.fuser;
-        let grids: Vec<(&Grid, f64)> = fuser
-            .levels
-            .iter()
-            .map(|l| (&l.grid, l.max_u_m))
-            .chain(std::iter::once((&fuser.coarse_grid, fuser.coarse_max_u_m)))
-            .collect();
+        // Anchors only: a coarse report's wide disc would catch every bearing near it.
+        let grids: Vec<(&Grid, f64)> = fuser.levels.iter().map(|l| (&l.grid, l.max_u_m)).collect();
         sector_query(&grids, line, range_m, t0, t1, rule)
     }
 
@@ -708,7 +701,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         if fuser.bearings.is_empty() {
             return;
         }
-        // 1. Bearings whose sector holds a located report join its incident.
+        // 1. Bearings whose sector holds a precise located report (an anchor) join its incident.
         let mut placed = vec![false; fuser.bearings.len()];
         for (k, &b) in fuser.bearings.iter().enumerate() {
             let node = fuser.nodes[b as usize];
@@ -753,17 +746,17 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
 
-        // 2. The others are triangulated: pairs that cross consistently form groups.
+        // 2. The others are triangulated, greedily: the most consistent crossing pair first
+        //    (event times closest), then every other bearing whose sector holds the fix at a
+        //    consistent time, each bearing in one fix at most.
         let position: FxHashMap<u32, usize> = fuser
             .bearings
             .iter()
             .enumerate()
             .map(|(k, &b)| (b, k))
             .collect();
-        let mut groups = DisjointSets::default();
-        for _ in 0..fuser.bearings.len() {
-            groups.push();
-        }
+        let mut pairs: Vec<(f64, usize, usize, usize, usize)> = Vec::new();
+        let mut partners: Vec<Vec<usize>> = vec![Vec::new(); fuser.bearings.len()];
         let mut hits = Vec::new();
         for (k, &a) in fuser.bearings.iter().enumerate() {
             if placed[k] {
@@ -796,21 +789,96 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 let Some(bb) = fuser.facts[b as usize].bearing else {
                     continue;
                 };
-                if self.pair_crosses((a, &ba), (b, &bb), rule) {
-                    groups.union(k as u32, kb as u32);
+                // In an order of content, so that rounding cannot depend on arrival.
+                let content = |n: &Node, b: &Bearing| {
+                    (
+                        n.at_s,
+                        b.observer.lon_deg,
+                        b.observer.lat_deg,
+                        b.azimuth_deg,
+                    )
+                };
+                let (ka_, kb_) = (content(&node_a, &ba), content(&node_b, &bb));
+                let a_first = ka_
+                    .0
+                    .total_cmp(&kb_.0)
+                    .then(ka_.1.total_cmp(&kb_.1))
+                    .then(ka_.2.total_cmp(&kb_.2))
+                    .then(ka_.3.total_cmp(&kb_.3))
+                    .then(node_a.index.cmp(&node_b.index))
+                    .is_lt();
+                let crossing = if a_first {
+                    self.pair_crosses((a, &ba), (b, &bb), rule)
+                } else {
+                    self.pair_crosses((b, &bb), (a, &ba), rule)
+                };
+                if let Some(score) = crossing {
+                    let (ia, ib) = (
+                        node_a.index.min(node_b.index),
+                        node_a.index.max(node_b.index),
+                    );
+                    pairs.push((score, ia, ib, k, kb));
+                    partners[k].push(kb);
+                    partners[kb].push(k);
                 }
             }
         }
-        let mut members: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
-        for (k, _) in placed.iter().enumerate().filter(|(_, p)| !**p) {
-            members.entry(groups.find(k as u32)).or_default().push(k);
-        }
+        pairs.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
         let n = fuser.nodes.len() as u32;
         let mut in_fix = vec![false; fuser.bearings.len()];
-        for (_, mut group) in members {
-            if group.len() < 2 {
+        for &(_, _, _, ka, kb) in &pairs {
+            if in_fix[ka] || in_fix[kb] {
                 continue;
             }
+            let mut group = vec![ka, kb];
+            let Some((mut fix, _)) = self.fix_group(&mut group.clone(), rule) else {
+                continue;
+            };
+            // Grow: partners of the seed whose sector holds the fix, nearest in time first.
+            let mut candidates: Vec<usize> = partners[ka]
+                .iter()
+                .chain(&partners[kb])
+                .copied()
+                .filter(|&k| !in_fix[k] && k != ka && k != kb)
+                .collect();
+            candidates.sort_unstable_by_key(|&k| fuser.nodes[fuser.bearings[k] as usize].index);
+            candidates.dedup();
+            for k in candidates {
+                let id = fuser.bearings[k];
+                let node = &fuser.nodes[id as usize];
+                if group
+                    .iter()
+                    .any(|&g| fuser.nodes[fuser.bearings[g] as usize].source == node.source)
+                {
+                    continue;
+                }
+                let Some(bearing) = fuser.facts[id as usize].bearing else {
+                    continue;
+                };
+                let line = line_of(&bearing);
+                let Some((miss_deg, r)) = sector_miss(
+                    &line,
+                    bearing_range_m(&bearing, rule),
+                    fix.position,
+                    fix.ellipse.semi_major_m,
+                ) else {
+                    continue;
+                };
+                if miss_deg / line.sigma_deg > rule.bearing_sigmas
+                    || !self.times_agree(&group, &fix.ranges_m, (id, r), rule)
+                {
+                    continue;
+                }
+                let mut grown = group.clone();
+                grown.push(k);
+                if let Some((better, kept)) = self.fix_group(&mut grown, rule)
+                    && kept.len() == group.len() + 1
+                {
+                    group = kept;
+                    fix = better;
+                }
+            }
+            // `fix_group` keeps its input order sorted by time; ranges follow `group`.
             let Some((fix, kept)) = self.fix_group(&mut group, rule) else {
                 continue;
             };
@@ -855,57 +923,162 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             });
             self.fix_ellipses.push(fix.ellipse);
         }
+        self.placed = placed;
+        self.in_fix = in_fix;
+    }
 
-        // 3. Fixes join the best anchor, else link with free fixes and free coarse reports.
+    /// Whether a bearing `(id, range)` heard the event of `group` (whose ranges are given) at
+    /// a consistent time.
+    fn times_agree(
+        &self,
+        group: &[usize],
+        ranges_m: &[f64],
+        (id, r): (u32, f64),
+        rule: &EvidenceRule,
+    ) -> bool {
+        let fuser = self.fuser;
+        let window = |id: u32, r: f64| self.bearing_window(id, r, rule);
+        let (a0, a1) = window(id, r);
+        group.iter().zip(ranges_m).all(|(&k, &rk)| {
+            let (b0, b1) = window(fuser.bearings[k], rk);
+            a0 <= b1 && b0 <= a1
+        })
+    }
+
+    /// Precise fixes link like anchors (with anchors and with each other); coarse reports
+    /// and imprecise fixes join the best anchor or precise fix, else link among themselves.
+    fn place_fixes_and_coarse(&mut self, rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        let n = fuser.nodes.len() as u32;
         let mut fix_grid = Grid::new(rule.max_link_distance_m, BUCKET_S);
-        let mut free_fix = vec![false; self.fixes.len()];
-        for (f, free) in free_fix.iter_mut().enumerate() {
+        let mut precise = vec![false; self.fixes.len()];
+        for (f, fix) in self.fixes.iter().enumerate() {
+            precise[f] = fix.u_m <= rule.anchor_max_uncertainty_m;
+            if precise[f] {
+                fix_grid.insert(n + f as u32, fix.pos, fix.t0, fix.t1);
+            }
+        }
+        let fix_max = rule.anchor_max_uncertainty_m;
+        let mut hits = Vec::new();
+        for (f, _) in precise.iter().enumerate().filter(|(_, p)| **p) {
             let node = self.fixes[f];
             let id = n + f as u32;
-            match self.best_anchor(&node) {
-                Some(m) => self.sets.union(id, m),
-                None => *free = true,
+            for level in &fuser.levels {
+                let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
+                for &m in &hits {
+                    if fuser.linked(&node, &fuser.nodes[m as usize]).is_some() {
+                        self.sets.union(id, m);
+                    }
+                }
             }
-            fix_grid.insert(id, node.pos, node.t0, node.t1);
+            let radius = fuser.search_radius_m(&node, fix_max, rule.max_extent_m());
+            Fuser::candidates(&fix_grid, &node, radius, node.t0, node.t1, &mut hits);
+            for &g in &hits {
+                if g != id && fuser.linked(&node, &self.fixes[(g - n) as usize]).is_some() {
+                    self.sets.union(id, g);
+                }
+            }
         }
-        let coarse_max = fuser.coarse_max_u_m;
-        let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
+        // The best of anchors and precise fixes.
+        let best = |this: &mut Self, node: &Node, hits: &mut Vec<u32>| -> Option<u32> {
+            let mut best = this.best_anchor(node).map(|m| {
+                let other = &fuser.nodes[m as usize];
+                (score(node, other), other.at_s, other.index, m)
+            });
+            let radius = fuser.search_radius_m(node, fix_max, rule.max_extent_m());
+            Fuser::candidates(&fix_grid, node, radius, node.t0, node.t1, hits);
+            for &g in hits.iter() {
+                let other = &this.fixes[(g - n) as usize];
+                if fuser.linked(node, other).is_some() {
+                    let key = (score(node, other), other.at_s, other.index, g);
+                    if best.is_none_or(|b| key_lt(key, b)) {
+                        best = Some(key);
+                    }
+                }
+            }
+            best.map(|b| b.3)
+        };
+        let mut free = vec![false; fuser.nodes.len() + self.fixes.len()];
+        for &c in &fuser.coarse {
+            let node = fuser.nodes[c as usize];
+            match best(self, &node, &mut hits) {
+                Some(m) => self.sets.union(c, m),
+                None => free[c as usize] = true,
+            }
+        }
+        for &(a, b) in &fuser.coarse_edges {
+            if free[a as usize] && free[b as usize] {
+                self.sets.union(a, b);
+            }
+        }
+        let mut loose = Grid::new(rule.max_link_distance_m, BUCKET_S);
+        for (f, _) in precise.iter().enumerate().filter(|(_, p)| !**p) {
+            let node = self.fixes[f];
+            let id = n + f as u32;
+            match best(self, &node, &mut hits) {
+                Some(m) => self.sets.union(id, m),
+                None => {
+                    free[id as usize] = true;
+                    loose.insert(id, node.pos, node.t0, node.t1);
+                }
+            }
+        }
+        // Imprecise free fixes link with free coarse reports and each other.
+        let loose_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
         for f in 0..self.fixes.len() {
-            if !free_fix[f] {
+            let id = n + f as u32;
+            if !free[id as usize] {
                 continue;
             }
             let node = self.fixes[f];
-            let id = n + f as u32;
             Fuser::candidates(
-                &fix_grid,
+                &loose,
                 &node,
-                fuser.search_radius_m(&node, fix_max, rule.max_extent_m()),
+                fuser.search_radius_m(&node, loose_max, rule.max_extent_m()),
                 node.t0,
                 node.t1,
                 &mut hits,
             );
             for &g in &hits {
-                let other = self.fixes[(g - n) as usize];
-                if g != id && free_fix[(g - n) as usize] && fuser.linked(&node, &other).is_some() {
+                if g != id && fuser.linked(&node, &self.fixes[(g - n) as usize]).is_some() {
                     self.sets.union(id, g);
                 }
             }
             Fuser::candidates(
                 &fuser.coarse_grid,
                 &node,
-                fuser.search_radius_m(&node, coarse_max, fuser.coarse_max_extent_m),
+                fuser.search_radius_m(&node, fuser.coarse_max_u_m, fuser.coarse_max_extent_m),
                 node.t0,
                 node.t1,
                 &mut hits,
             );
             for &c in &hits {
-                let other = fuser.nodes[c as usize];
-                if self.best_anchor(&other).is_none() && fuser.linked(&node, &other).is_some() {
+                if free[c as usize] && fuser.linked(&node, &fuser.nodes[c as usize]).is_some() {
                     self.sets.union(id, c);
                 }
             }
         }
+        self.fix_grid = fix_grid;
+        self.loose_fixes = loose;
+    }
 
+    /// Bearings in no fix and placed nowhere: the best fix whose position their sector holds,
+    /// else the other bearings of their observer.
+    fn finish_bearings(&mut self, rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        let mut placed = std::mem::take(&mut self.placed);
+        let in_fix = std::mem::take(&mut self.in_fix);
+        let position: FxHashMap<u32, usize> = fuser
+            .bearings
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b, k))
+            .collect();
+        let mut hits = Vec::new();
+        let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
+        let fix_grid = std::mem::replace(&mut self.fix_grid, Grid::new(1.0, 1.0));
+        let loose = std::mem::replace(&mut self.loose_fixes, Grid::new(1.0, 1.0));
         // 4. Bearings left over: the best fix in their sector, else their observer's others.
         for (k, &b) in fuser.bearings.iter().enumerate() {
             if placed[k] || in_fix[k] {
@@ -918,8 +1091,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let line = line_of(&bearing);
             let range = bearing_range_m(&bearing, rule);
             let mut best: Option<(ScoreKey, u32, f64)> = None;
+            // Fixes and coarse reports (a single bearing joins one, so it bridges nothing).
             let near = sector_query(
-                &[(&fix_grid, fix_max)],
+                &[
+                    (&fix_grid, fix_max),
+                    (&loose, fix_max),
+                    (&fuser.coarse_grid, fuser.coarse_max_u_m),
+                ],
                 &line,
                 range,
                 node.t0,
@@ -927,20 +1105,28 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 rule,
             );
             for id in near {
-                let fix = &self.fixes[(id - n) as usize];
-                let Some((miss_deg, r)) = sector_miss(&line, range, fix.pos, fix.u_m) else {
+                let other = self.node(id);
+                let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
                     continue;
                 };
-                let miss_sigmas = miss_deg / line.sigma_deg;
                 let (w0, w1) = self.bearing_window(b, r, rule);
-                if miss_sigmas > rule.bearing_sigmas
-                    || w0 > fix.t1
-                    || fix.t0 > w1
-                    || !fuser.compatible(&node, fix)
+                if miss_deg / line.sigma_deg > rule.bearing_sigmas
+                    || w0 > other.t1
+                    || other.t0 > w1
+                    || !fuser.compatible(&node, other)
                 {
                     continue;
                 }
-                let key = (miss_sigmas, fix.at_s, fix.index, id);
+                // The azimuth's offset in units of the bearing's σ plus the angle the
+                // report's own uncertainty subtends: a vague report is no better a match.
+                let (off_deg, _) = sector_miss(&line, range, other.pos, 0.0).unwrap_or((180.0, r));
+                let allowance_deg = (other.u_m / r.max(1.0)).min(1.0).asin().to_degrees();
+                let key = (
+                    off_deg / (line.sigma_deg + allowance_deg),
+                    other.at_s,
+                    other.index,
+                    id,
+                );
                 if best.is_none_or(|x| key_lt(key, x.0)) {
                     best = Some((key, id, r));
                 }
@@ -998,7 +1184,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         (a, ba): (u32, &Bearing),
         (b, bb): (u32, &Bearing),
         rule: &EvidenceRule,
-    ) -> bool {
+    ) -> Option<f64> {
         let (ra_max, rb_max) = (bearing_range_m(ba, rule), bearing_range_m(bb, rule));
         let (oe, on) = to_plane(ba.observer, bb.observer);
         let (ta, tb) = (ba.azimuth_deg.to_radians(), bb.azimuth_deg.to_radians());
@@ -1006,26 +1192,23 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // a + s·da = o + t·db
         let det = da.0 * (-db.1) - da.1 * (-db.0);
         if det.abs() < 1e-3 {
-            return false;
+            return None;
         }
         let s = (oe * (-db.1) - on * (-db.0)) / det;
         let t = (da.0 * on - da.1 * oe) / det;
         if s <= 0.0 || t <= 0.0 || s > ra_max * 1.05 || t > rb_max * 1.05 {
-            return false;
+            return None;
         }
-        let window = |id: u32, r: f64| {
-            let node = &self.fuser.nodes[id as usize];
-            let info = self.fuser.source_info[node.source as usize];
-            if info.discipline == Discipline::Acoustic {
-                let e = node.at_s - r / rule.sound_speed_m_s;
-                (e - rule.triangulation_time_s, e + rule.triangulation_time_s)
-            } else {
-                self.bearing_window(id, r, rule)
-            }
-        };
-        let (a0, a1) = window(a, s);
-        let (b0, b1) = window(b, t);
-        a0 <= b1 && b0 <= a1
+        // The event is one place: bearings of different shots of one exchange cross there
+        // too. The windows of the kind decide; the pairs whose sound left at the closest
+        // times (the same shot) are taken first.
+        let (a0, a1) = self.bearing_window(a, s, rule);
+        let (b0, b1) = self.bearing_window(b, t, rule);
+        if a0 > b1 || b0 > a1 {
+            return None;
+        }
+        let event = |id: u32, r: f64| self.fuser.nodes[id as usize].at_s - r / rule.sound_speed_m_s;
+        Some((event(a, s) - event(b, t)).abs())
     }
 
     /// A least-squares fix of a group of bearings (positions in `fuser.bearings`), dropping
@@ -1038,11 +1221,19 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     ) -> Option<(super::Fix, Vec<usize>)> {
         let fuser = self.fuser;
         group.sort_unstable_by(|&a, &b| {
-            let (na, nb) = (
-                &fuser.nodes[fuser.bearings[a] as usize],
-                &fuser.nodes[fuser.bearings[b] as usize],
+            let (ia, ib) = (fuser.bearings[a], fuser.bearings[b]);
+            let (na, nb) = (&fuser.nodes[ia as usize], &fuser.nodes[ib as usize]);
+            let (ba, bb) = (
+                fuser.facts[ia as usize].bearing,
+                fuser.facts[ib as usize].bearing,
             );
-            na.at_s.total_cmp(&nb.at_s).then(na.index.cmp(&nb.index))
+            let az = |b: Option<Bearing>| b.map_or(0.0, |b| b.azimuth_deg);
+            na.at_s
+                .total_cmp(&nb.at_s)
+                .then(na.pos.lon_deg.total_cmp(&nb.pos.lon_deg))
+                .then(na.pos.lat_deg.total_cmp(&nb.pos.lat_deg))
+                .then(az(ba).total_cmp(&az(bb)))
+                .then(na.index.cmp(&nb.index))
         });
         // Large groups are cut to the earliest few: a fix needs few lines.
         group.truncate(64);
@@ -1357,10 +1548,16 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             context.isolated = isolated;
         }
-        if sources
+        let one_discipline = sources.iter().all(|s| {
+            sources
+                .first()
+                .is_some_and(|f| f.info.discipline == s.info.discipline)
+        });
+        let claim_only = sources
             .iter()
-            .all(|s| s.info.discipline == Discipline::Party)
-        {
+            .all(|s| s.info.discipline == Discipline::Party);
+        let low_grade = sources.iter().all(|s| s.info.reliability >= Reliability::D);
+        if one_discipline && (claim_only || low_grade) {
             let mut names: Vec<u32> = Vec::new();
             for &i in real {
                 let node = &fuser.nodes[i as usize];
@@ -1473,6 +1670,13 @@ fn most_frequent(ids: &[u32], names: &[String]) -> Option<String> {
         .into_iter()
         .find(|(_, c)| *c == best)
         .map(|(name, _)| name.to_owned())
+}
+
+/// How well `b` matches `a`: their distance in units of the combined uncertainty, plus the
+/// weighted time offset. Smaller is better.
+fn score(a: &Node, b: &Node) -> f64 {
+    let d = EARTH_RADIUS_M * central_angle_rad(UnitVector(a.v), UnitVector(b.v));
+    d / a.u_m.hypot(b.u_m) + time_offset(a, b)
 }
 
 /// A candidate's (score, time, caller index, node id): smaller is better.

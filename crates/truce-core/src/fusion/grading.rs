@@ -18,10 +18,12 @@
 //!     kind lies within the isolation distance and window, although such reports are made
 //!     within the coverage distance and window ([`DismissalContext::isolated`]): a
 //!     satellite-only picture dismisses nothing;
-//!   - *contradicted claim*: every source is a `party` source, so nothing independent
-//!     corroborates it, while an `A`/`B` source of another discipline reported from within
-//!     the contradiction distance and window (it was watching the area and saw something
-//!     else, or nothing like it).
+//!   - *not borne out*: nothing independent corroborates it (one discipline) and either
+//!     every source is a `party` source (a claim) while an `A`/`B` source of another
+//!     discipline reported from within the contradiction distance and window, or every
+//!     source is graded `D`–`F` while a better source, graded `A`–`C`, of another discipline
+//!     did: better sources were watching the area at the time and saw something else, or
+//!     nothing like it ([`DismissalContext::observers_nearby`]).
 //!
 //! # Confidence
 //!
@@ -64,7 +66,7 @@ impl Default for GradingRules {
             confirm_independent: 3,
             isolation_m: 15_000.0,
             isolation_s: 6.0 * 3600.0,
-            contradiction_m: 5_000.0,
+            contradiction_m: 10_000.0,
             contradiction_s: 3.0 * 3600.0,
         }
     }
@@ -207,31 +209,46 @@ fn dismissal_reason(
             rules.isolation_s / 3600.0
         ));
     }
-    let claim_only = !incident.sources.is_empty()
-        && incident
-            .sources
-            .iter()
-            .all(|s| s.info.discipline == Discipline::Party);
-    if claim_only {
+    // Uncorroborated claims and low-grade reports that better sources do not bear out.
+    let mut disciplines: Vec<Discipline> =
+        incident.sources.iter().map(|s| s.info.discipline).collect();
+    disciplines.sort_unstable();
+    disciplines.dedup();
+    let best = incident.sources.iter().map(|s| s.info.reliability).min()?;
+    let claim_only = disciplines == [Discipline::Party];
+    let low_grade = best >= Reliability::D;
+    if disciplines.len() == 1 && (claim_only || low_grade) {
         let better: Vec<String> = context
             .observers_nearby
             .iter()
             .filter_map(|name| {
                 let info = registry.lookup(name);
-                (matches!(info.reliability, Reliability::A | Reliability::B)
-                    && info.discipline != Discipline::Party)
-                    .then(|| {
-                        format!(
-                            "{name} ({}, {})",
-                            info.reliability.as_str(),
-                            info.discipline.as_str()
-                        )
-                    })
+                let good_enough = if low_grade {
+                    info.reliability <= Reliability::C
+                } else {
+                    info.reliability <= Reliability::B
+                };
+                (good_enough
+                    && info.reliability < best
+                    && info.discipline != Discipline::Party
+                    && !disciplines.contains(&info.discipline))
+                .then(|| {
+                    format!(
+                        "{name} ({}, {})",
+                        info.reliability.as_str(),
+                        info.discipline.as_str()
+                    )
+                })
             })
             .collect();
         if !better.is_empty() {
+            let what = if claim_only {
+                "a claim by party sources only"
+            } else {
+                "a report by sources graded D–F only"
+            };
             return Some(format!(
-                "dismissed: a claim by party sources only, corroborated by no independent source, while {} reported from within {:.0} m and {:.0} h",
+                "dismissed: {what}, corroborated by no independent source, while {} reported from within {:.0} m and {:.0} h",
                 better.join(", "),
                 rules.contradiction_m,
                 rules.contradiction_s / 3600.0

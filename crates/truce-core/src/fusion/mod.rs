@@ -220,14 +220,15 @@ pub struct DismissalContext {
     /// within the isolation distance and time window of any member, while some does within
     /// the (larger) coverage distance and window: the area is watched, and quiet.
     pub isolated: bool,
-    /// For an incident whose members all come from `party` sources: the other sources
-    /// (sorted, distinct, at most [`DismissalContext::MAX_OBSERVERS`]) that made located
-    /// reports within the contradiction distance and window, outside this incident.
+    /// For an uncorroborated incident (one discipline) whose sources are all `party` sources
+    /// or all graded `D`–`F` (when fused): the other sources (sorted, distinct, at most
+    /// [`DismissalContext::MAX_OBSERVERS`]) that made located reports within the
+    /// contradiction distance and window, outside this incident.
     pub observers_nearby: Vec<String>,
 }
 
 impl DismissalContext {
-    pub const MAX_OBSERVERS: usize = 16;
+    pub const MAX_OBSERVERS: usize = 32;
 }
 
 /// One incident: the observations it groups and what fusion concluded.

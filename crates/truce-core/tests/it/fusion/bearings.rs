@@ -127,6 +127,8 @@ fn a_single_bearing_stays_a_bearing() {
 
 #[test]
 fn parallel_bearings_make_no_fix() {
+    // Two arrays 3 km apart looking the same way see the same thing, somewhere: one
+    // incident without a location, shown by its first sector.
     let fusion = check(&[
         bearing(
             "array-w",
@@ -146,13 +148,24 @@ fn parallel_bearings_make_no_fix() {
             0.0,
             1.0,
         ),
+        bearing(
+            "array-e",
+            "c",
+            Kind::Explosion,
+            0.0,
+            pos(20_000.0, 0.0),
+            0.0,
+            1.0,
+        ),
     ]);
+    // Ids follow the earliest member: array-e sorts first.
     assert_eq!(fusion.incidents.len(), 2);
+    assert_eq!(fusion.incidents[1].members, vec![0, 1]);
     assert!(
         fusion
             .incidents
             .iter()
-            .all(|i| i.location.is_none() && i.sector.is_some())
+            .all(|i| i.location.is_none() && i.fix.is_none() && i.sector.is_some())
     );
 }
 

@@ -325,7 +325,7 @@ fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
         fusion.incidents[0]
             .reasons
             .iter()
-            .any(|r| r.contains("while uav (B, uav) reported from within 5000 m"))
+            .any(|r| r.contains("while uav (B, uav) reported from within 10000 m"))
     );
     // If the UAV is downgraded, the claim is no longer contradicted.
     let changed = fusion.regrade(&registry(&[

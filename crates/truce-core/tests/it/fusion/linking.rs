@@ -146,7 +146,7 @@ fn kinds_must_be_compatible() {
 
 #[test]
 fn windows_and_intervals_decide_time() {
-    // Explosions 15 and 25 minutes apart: windows of ±10 min overlap at 15, not at 25.
+    // Explosions 15 and 33 minutes apart: windows of ±15 min overlap at 15, not at 33.
     check_partition(
         &[
             located("uav", "a", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
@@ -155,7 +155,7 @@ fn windows_and_intervals_decide_time() {
                 "uav",
                 "c",
                 Kind::Explosion,
-                900.0 + 1500.0,
+                900.0 + 2000.0,
                 pos(0.0, 0.0),
                 50.0,
             ),
