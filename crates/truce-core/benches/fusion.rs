@@ -195,8 +195,15 @@ fn main() {
     let started = Instant::now();
     let fusion = if std::env::var("FUSION_BENCH_PHASES").is_ok() {
         let mut fuser = truce_core::fusion::Fuser::new(sources.clone(), Default::default());
-        for (i, o) in observations.iter().enumerate() {
-            fuser.add(i, o);
+        let mut order: Vec<(i64, usize)> = observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.observed_at.timestamp(), i))
+            .collect();
+        order.sort_unstable();
+        println!("sorted in {:.2} s", started.elapsed().as_secs_f64());
+        for (_, i) in order {
+            fuser.add(i, &observations[i]);
         }
         println!("added in {:.2} s", started.elapsed().as_secs_f64());
         fuser.finish()

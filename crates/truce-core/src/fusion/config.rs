@@ -88,9 +88,14 @@ pub struct EvidenceRule {
     pub bearing_default_range_m: f64,
     /// How many standard deviations a bearing may miss a point or another bearing by.
     pub bearing_sigmas: f64,
-    /// Two bearings triangulate only when their event times (arrival minus propagation)
-    /// agree within this, plus their windows' slack, in seconds.
+    /// How many standard deviations a single bearing may miss a located report by and still
+    /// join its incident (tighter: one bearing is weak evidence of which event it heard).
+    pub bearing_attach_sigmas: f64,
+    /// Two acoustic bearings triangulate only when their event times (arrival minus
+    /// propagation) agree within this, in seconds (other bearings: their windows).
     pub triangulation_time_s: f64,
+    /// A fix whose ~95% ellipse is longer than this (metres) is no fix.
+    pub max_fix_semi_major_m: f64,
 }
 
 impl Default for EvidenceRule {
@@ -133,7 +138,9 @@ impl Default for EvidenceRule {
             sound_speed_m_s: 340.0,
             bearing_default_range_m: 30_000.0,
             bearing_sigmas: 3.0,
-            triangulation_time_s: 30.0,
+            bearing_attach_sigmas: 2.0,
+            triangulation_time_s: 300.0,
+            max_fix_semi_major_m: 5000.0,
         }
     }
 }

@@ -102,7 +102,10 @@ struct Facts {
 
 #[derive(Clone, Debug)]
 struct Level {
+    /// The largest uncertainty of a node in this level so far (≤ its band's bound).
     max_u_m: f64,
+    /// The band's bound.
+    bound_u_m: f64,
     /// The largest extent of a node in the grid so far.
     max_extent_m: f64,
     grid: Grid,
@@ -168,9 +171,8 @@ pub struct Fuser<'a> {
     sets: DisjointSets,
     levels: Vec<Level>,
     coarse: Vec<u32>,
-    coarse_grid: Grid,
-    coarse_max_u_m: f64,
-    coarse_max_extent_m: f64,
+    /// Coarse nodes, by uncertainty band (the last unbounded).
+    coarse_levels: Vec<Level>,
     coarse_edges: Vec<(u32, u32)>,
     bearings: Vec<u32>,
     bearing_grid: Grid,
@@ -188,7 +190,8 @@ impl<'a> Fuser<'a> {
     pub fn new(sources: SourceRegistry, config: FusionConfig<'a>) -> Fuser<'a> {
         let levels = match &config.link {
             LinkRule::Fixed(p) => vec![Level {
-                max_u_m: f64::INFINITY,
+                max_u_m: 0.0,
+                bound_u_m: f64::INFINITY,
                 max_extent_m: 0.0,
                 grid: Grid::new(p.link_distance_m, (p.link_time_s.max(1)) as f64),
             }],
@@ -203,7 +206,8 @@ impl<'a> Fuser<'a> {
                 bounds
                     .into_iter()
                     .map(|b| Level {
-                        max_u_m: b,
+                        max_u_m: 0.0,
+                        bound_u_m: b,
                         max_extent_m: 0.0,
                         // Cells twice the typical radius: most queries visit 2 × 2 cells.
                         grid: Grid::new(2.0 * rule.radius_m(b, b, 500.0), BUCKET_S),
@@ -216,7 +220,21 @@ impl<'a> Fuser<'a> {
             LinkRule::Evidence(rule) => (rule.max_link_distance_m, rule.bearing_default_range_m),
         };
         Fuser {
-            coarse_grid: Grid::new(cap_m, BUCKET_S),
+            coarse_levels: match &config.link {
+                LinkRule::Fixed(_) => Vec::new(),
+                LinkRule::Evidence(rule) => [600.0, rule.anchor_max_uncertainty_m, f64::INFINITY]
+                    .into_iter()
+                    .map(|b| Level {
+                        max_u_m: 0.0,
+                        bound_u_m: b,
+                        max_extent_m: 0.0,
+                        grid: Grid::new(
+                            2.0 * rule.radius_m(b.min(cap_m), b.min(cap_m), 500.0),
+                            BUCKET_S,
+                        ),
+                    })
+                    .collect(),
+            },
             bearing_grid: Grid::new(2.0 * range_m.max(1000.0), BUCKET_S),
             activity_grid: Grid::new(config.isolation_m, config.isolation_s),
             coverage_grid: Grid::new(config.coverage_m, config.coverage_s),
@@ -233,8 +251,6 @@ impl<'a> Fuser<'a> {
             sets: DisjointSets::default(),
             levels,
             coarse: Vec::new(),
-            coarse_max_u_m: 0.0,
-            coarse_max_extent_m: 0.0,
             coarse_edges: Vec::new(),
             bearings: Vec::new(),
             bearing_max_range_m: 0.0,
@@ -366,14 +382,22 @@ impl<'a> Fuser<'a> {
                 self.link_anchor(id, &node);
                 let level = &mut self.levels[node.level as usize];
                 level.max_extent_m = level.max_extent_m.max(node.extent_m);
+                level.max_u_m = level.max_u_m.max(node.u_m);
                 level.grid.insert(id, node.pos, node.t0, node.t1);
             }
             Role::Coarse => {
                 self.link_coarse(id, &node);
                 self.coarse.push(id);
-                self.coarse_max_u_m = self.coarse_max_u_m.max(node.u_m);
-                self.coarse_max_extent_m = self.coarse_max_extent_m.max(node.extent_m);
-                self.coarse_grid.insert(id, node.pos, node.t0, node.t1);
+                let k = self
+                    .coarse_levels
+                    .iter()
+                    .position(|l| node.u_m <= l.bound_u_m)
+                    .unwrap_or(self.coarse_levels.len().saturating_sub(1));
+                if let Some(level) = self.coarse_levels.get_mut(k) {
+                    level.max_u_m = level.max_u_m.max(node.u_m);
+                    level.max_extent_m = level.max_extent_m.max(node.extent_m);
+                    level.grid.insert(id, node.pos, node.t0, node.t1);
+                }
             }
             Role::Bearing => {
                 self.bearings.push(id);
@@ -417,7 +441,7 @@ impl<'a> Fuser<'a> {
     fn level_of(&self, u_m: f64) -> u8 {
         self.levels
             .iter()
-            .position(|l| u_m <= l.max_u_m)
+            .position(|l| u_m <= l.bound_u_m)
             .unwrap_or(self.levels.len() - 1) as u8
     }
 
@@ -455,15 +479,14 @@ impl<'a> Fuser<'a> {
 
     fn link_coarse(&mut self, id: u32, node: &Node) {
         let mut hits = std::mem::take(&mut self.scratch);
-        let radius = self.search_radius_m(
-            node,
-            self.coarse_max_u_m.max(node.u_m),
-            self.coarse_max_extent_m,
-        );
-        Self::candidates(&self.coarse_grid, node, radius, node.t0, node.t1, &mut hits);
-        for &m in &hits {
-            if self.linked(node, &self.nodes[m as usize]).is_some() {
-                self.coarse_edges.push((m, id));
+        for k in 0..self.coarse_levels.len() {
+            let level = &self.coarse_levels[k];
+            let radius = self.search_radius_m(node, level.max_u_m, level.max_extent_m);
+            Self::candidates(&level.grid, node, radius, node.t0, node.t1, &mut hits);
+            for &m in &hits {
+                if self.linked(node, &self.nodes[m as usize]).is_some() {
+                    self.coarse_edges.push((m, id));
+                }
             }
         }
         self.scratch = hits;
@@ -721,7 +744,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 };
                 let miss_sigmas = miss_deg / line.sigma_deg;
-                if miss_sigmas > rule.bearing_sigmas {
+                if miss_sigmas > rule.bearing_attach_sigmas {
                     continue;
                 }
                 let (w0, w1) = self.bearing_window(b, r, rule);
@@ -1045,17 +1068,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     self.sets.union(id, g);
                 }
             }
-            Fuser::candidates(
-                &fuser.coarse_grid,
-                &node,
-                fuser.search_radius_m(&node, fuser.coarse_max_u_m, fuser.coarse_max_extent_m),
-                node.t0,
-                node.t1,
-                &mut hits,
-            );
-            for &c in &hits {
-                if free[c as usize] && fuser.linked(&node, &fuser.nodes[c as usize]).is_some() {
-                    self.sets.union(id, c);
+            for level in &fuser.coarse_levels {
+                let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
+                for &c in &hits {
+                    if free[c as usize] && fuser.linked(&node, &fuser.nodes[c as usize]).is_some() {
+                        self.sets.union(id, c);
+                    }
                 }
             }
         }
@@ -1093,11 +1112,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let mut best: Option<(ScoreKey, u32, f64)> = None;
             // Fixes and coarse reports (a single bearing joins one, so it bridges nothing).
             let near = sector_query(
-                &[
-                    (&fix_grid, fix_max),
-                    (&loose, fix_max),
-                    (&fuser.coarse_grid, fuser.coarse_max_u_m),
-                ],
+                &[(&fix_grid, fix_max), (&loose, fix_max)]
+                    .into_iter()
+                    .chain(fuser.coarse_levels.iter().map(|l| (&l.grid, l.max_u_m)))
+                    .collect::<Vec<_>>(),
                 &line,
                 range,
                 node.t0,
@@ -1110,7 +1128,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 };
                 let (w0, w1) = self.bearing_window(b, r, rule);
-                if miss_deg / line.sigma_deg > rule.bearing_sigmas
+                if miss_deg / line.sigma_deg > rule.bearing_attach_sigmas
                     || w0 > other.t1
                     || other.t0 > w1
                     || !fuser.compatible(&node, other)
@@ -1202,8 +1220,17 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // The event is one place: bearings of different shots of one exchange cross there
         // too. The windows of the kind decide; the pairs whose sound left at the closest
         // times (the same shot) are taken first.
-        let (a0, a1) = self.bearing_window(a, s, rule);
-        let (b0, b1) = self.bearing_window(b, t, rule);
+        let window = |id: u32, r: f64| {
+            let node = &self.fuser.nodes[id as usize];
+            if self.fuser.source_info[node.source as usize].discipline == Discipline::Acoustic {
+                let e = node.at_s - r / rule.sound_speed_m_s;
+                (e - rule.triangulation_time_s, e + rule.triangulation_time_s)
+            } else {
+                self.bearing_window(id, r, rule)
+            }
+        };
+        let (a0, a1) = window(a, s);
+        let (b0, b1) = window(b, t);
         if a0 > b1 || b0 > a1 {
             return None;
         }
@@ -1256,6 +1283,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 return None;
             }
             let fix = triangulate(&lines)?;
+            // A fix from near-parallel lines locates nothing.
+            if fix.ellipse.semi_major_m > rule.max_fix_semi_major_m {
+                return None;
+            }
             let (worst, sigmas) = fix.worst_residual(&lines)?;
             if sigmas <= rule.bearing_sigmas {
                 return Some((fix, group.clone()));
@@ -1449,8 +1480,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 }
             }
 
-            let root = self.sets.find(real[0]);
-            let context = self.context(real, &kinds, &sources, root, &mut hits);
+            let context = self.context(real, &kinds, &sources, &mut hits);
             let mut incident = FusedIncident {
                 id: String::new(),
                 status: super::IncidentStatus::Reported,
@@ -1493,7 +1523,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         real: &[u32],
         kinds: &[Kind],
         sources: &[SourceEvidence],
-        root: u32,
         hits: &mut Vec<u32>,
     ) -> DismissalContext {
         let fuser = self.fuser;
@@ -1558,8 +1587,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .all(|s| s.info.discipline == Discipline::Party);
         let low_grade = sources.iter().all(|s| s.info.reliability >= Reliability::D);
         if one_discipline && (claim_only || low_grade) {
+            // Members all share one discipline: a report of another is never a member.
+            let own = sources.first().map(|f| f.info.discipline);
+            let other_discipline = |m: u32| {
+                Some(fuser.source_info[fuser.nodes[m as usize].source as usize].discipline) != own
+            };
             let mut names: Vec<u32> = Vec::new();
-            for &i in real {
+            let full = |names: &Vec<u32>| names.len() >= DismissalContext::MAX_OBSERVERS;
+            'members: for &i in real {
                 let node = &fuser.nodes[i as usize];
                 if node.u_m <= 0.0 {
                     continue;
@@ -1578,12 +1613,45 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 );
                 for &m in hits.iter() {
                     let other = &fuser.nodes[m as usize];
-                    if other.t0 <= t1
-                        && t0 <= other.t1
-                        && self.sets.find(m) != root
+                    if !names.contains(&other.source)
+                        && other_discipline(m)
                         && within_m(&node.v, &other.v, config.contradiction_m).is_some()
                     {
                         names.push(other.source);
+                        if full(&names) {
+                            break 'members;
+                        }
+                    }
+                }
+                // Direction finders (acoustic arrays, ...) watch as far as they hear: one
+                // that reported at the time, with this place in range, was listening.
+                if let LinkRule::Evidence(rule) = &config.link {
+                    Fuser::candidates(
+                        &fuser.bearing_grid,
+                        node,
+                        fuser.bearing_max_range_m,
+                        t0,
+                        t1,
+                        hits,
+                    );
+                    for &m in hits.iter() {
+                        let other = &fuser.nodes[m as usize];
+                        if names.contains(&other.source)
+                            || !other_discipline(m)
+                            || fuser.source_info[other.source as usize].discipline
+                                == Discipline::Party
+                        {
+                            continue;
+                        }
+                        let Some(bearing) = fuser.facts[m as usize].bearing else {
+                            continue;
+                        };
+                        if within_m(&node.v, &other.v, bearing_range_m(&bearing, rule)).is_some() {
+                            names.push(other.source);
+                            if full(&names) {
+                                break 'members;
+                            }
+                        }
                     }
                 }
             }
