@@ -94,6 +94,9 @@ pub struct EvidenceRule {
     /// Two acoustic bearings triangulate only when their event times (arrival minus
     /// propagation) agree within this, in seconds (other bearings: their windows).
     pub triangulation_time_s: f64,
+    /// A fix whose ellipse's semi-major axis is at most this (metres) links like an anchor
+    /// (with anchors and such fixes); a longer one joins the best match or stays alone.
+    pub fix_anchor_max_m: f64,
     /// A fix whose ~95% ellipse is longer than this (metres) is no fix.
     pub max_fix_semi_major_m: f64,
 }
@@ -140,7 +143,8 @@ impl Default for EvidenceRule {
             bearing_sigmas: 3.0,
             bearing_attach_sigmas: 2.0,
             triangulation_time_s: 300.0,
-            max_fix_semi_major_m: 5000.0,
+            fix_anchor_max_m: 5000.0,
+            max_fix_semi_major_m: 15_000.0,
         }
     }
 }

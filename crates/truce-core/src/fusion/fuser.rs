@@ -976,12 +976,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut fix_grid = Grid::new(rule.max_link_distance_m, BUCKET_S);
         let mut precise = vec![false; self.fixes.len()];
         for (f, fix) in self.fixes.iter().enumerate() {
-            precise[f] = fix.u_m <= rule.anchor_max_uncertainty_m;
+            precise[f] = fix.u_m <= rule.fix_anchor_max_m;
             if precise[f] {
                 fix_grid.insert(n + f as u32, fix.pos, fix.t0, fix.t1);
             }
         }
-        let fix_max = rule.anchor_max_uncertainty_m;
+        let fix_max = rule.fix_anchor_max_m;
         let mut hits = Vec::new();
         for (f, _) in precise.iter().enumerate().filter(|(_, p)| **p) {
             let node = self.fixes[f];
@@ -1022,60 +1022,45 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             best.map(|b| b.3)
         };
-        let mut free = vec![false; fuser.nodes.len() + self.fixes.len()];
-        for &c in &fuser.coarse {
-            let node = fuser.nodes[c as usize];
-            match best(self, &node, &mut hits) {
-                Some(m) => self.sets.union(c, m),
-                None => free[c as usize] = true,
-            }
-        }
-        for &(a, b) in &fuser.coarse_edges {
-            if free[a as usize] && free[b as usize] {
-                self.sets.union(a, b);
-            }
-        }
+        // Imprecise fixes join the best anchor or precise fix, or stay alone: they are too
+        // vague to link transitively.
         let mut loose = Grid::new(rule.max_link_distance_m, BUCKET_S);
         for (f, _) in precise.iter().enumerate().filter(|(_, p)| !**p) {
             let node = self.fixes[f];
             let id = n + f as u32;
             match best(self, &node, &mut hits) {
                 Some(m) => self.sets.union(id, m),
-                None => {
-                    free[id as usize] = true;
-                    loose.insert(id, node.pos, node.t0, node.t1);
-                }
+                None => loose.insert(id, node.pos, node.t0, node.t1),
             }
         }
-        // Imprecise free fixes link with free coarse reports and each other.
         let loose_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
-        for f in 0..self.fixes.len() {
-            let id = n + f as u32;
-            if !free[id as usize] {
-                continue;
-            }
-            let node = self.fixes[f];
-            Fuser::candidates(
-                &loose,
-                &node,
-                fuser.search_radius_m(&node, loose_max, rule.max_extent_m()),
-                node.t0,
-                node.t1,
-                &mut hits,
-            );
+        // Coarse reports: the best anchor or fix (an imprecise one alone included).
+        let mut free = vec![false; fuser.nodes.len()];
+        for &c in &fuser.coarse {
+            let node = fuser.nodes[c as usize];
+            let mut choice = best(self, &node, &mut hits).map(|m| {
+                let other = *self.node(m);
+                ((score(&node, &other), other.at_s, other.index, m), m)
+            });
+            let radius = fuser.search_radius_m(&node, loose_max, rule.max_extent_m());
+            Fuser::candidates(&loose, &node, radius, node.t0, node.t1, &mut hits);
             for &g in &hits {
-                if g != id && fuser.linked(&node, &self.fixes[(g - n) as usize]).is_some() {
-                    self.sets.union(id, g);
-                }
-            }
-            for level in &fuser.coarse_levels {
-                let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
-                Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
-                for &c in &hits {
-                    if free[c as usize] && fuser.linked(&node, &fuser.nodes[c as usize]).is_some() {
-                        self.sets.union(id, c);
+                let other = &self.fixes[(g - n) as usize];
+                if fuser.linked(&node, other).is_some() {
+                    let key = (score(&node, other), other.at_s, other.index, g);
+                    if choice.is_none_or(|(k, _)| key_lt(key, k)) {
+                        choice = Some((key, g));
                     }
                 }
+            }
+            match choice {
+                Some((_, m)) => self.sets.union(c, m),
+                None => free[c as usize] = true,
+            }
+        }
+        for &(a, b) in &fuser.coarse_edges {
+            if free[a as usize] && free[b as usize] {
+                self.sets.union(a, b);
             }
         }
         self.fix_grid = fix_grid;
