@@ -139,7 +139,7 @@ impl Default for EvidenceRule {
             anchor_max_window_s: 2400.0,
             level_bounds_m: vec![600.0, 2000.0, 6000.0],
             sound_speed_m_s: 340.0,
-            bearing_default_range_m: 30_000.0,
+            bearing_default_range_m: 20_000.0,
             bearing_sigmas: 3.0,
             bearing_attach_sigmas: 2.0,
             triangulation_time_s: 300.0,

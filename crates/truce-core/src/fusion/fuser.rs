@@ -16,9 +16,9 @@
 //!   the *single best* matching anchor's incident (smallest distance in units of the pair's
 //!   combined uncertainty, plus the time offset in units of the windows; ties by the
 //!   anchor's time and index). Coarse nodes that match no anchor link with each other by the
-//!   rule (single linkage among themselves). Both are decided from the final set of anchors,
-//!   by local index queries, when a snapshot is taken: still order independent, and never a
-//!   recomputation of the anchors.
+//!   rule (single linkage among themselves). Both are decided from the final set of anchors
+//!   and fixes, by local index queries, when a snapshot is taken: still order independent,
+//!   and never a recomputation of the anchors.
 //! - Bearings (direction-only reports), when a snapshot is taken: a bearing whose sector
 //!   (± `bearing_sigmas` σ, out to `max_range_m` or `bearing_default_range_m`) contains a
 //!   compatible located report whose window matches — after the sound's travel time
@@ -173,7 +173,6 @@ pub struct Fuser<'a> {
     coarse: Vec<u32>,
     /// Coarse nodes, by uncertainty band (the last unbounded).
     coarse_levels: Vec<Level>,
-    coarse_edges: Vec<(u32, u32)>,
     bearings: Vec<u32>,
     bearing_grid: Grid,
     bearing_max_range_m: f64,
@@ -229,7 +228,7 @@ impl<'a> Fuser<'a> {
                         bound_u_m: b,
                         max_extent_m: 0.0,
                         grid: Grid::new(
-                            2.0 * rule.radius_m(b.min(cap_m), b.min(cap_m), 500.0),
+                            (2.0 * rule.radius_m(b.min(cap_m), b.min(cap_m), 500.0)).min(cap_m),
                             BUCKET_S,
                         ),
                     })
@@ -251,7 +250,6 @@ impl<'a> Fuser<'a> {
             sets: DisjointSets::default(),
             levels,
             coarse: Vec::new(),
-            coarse_edges: Vec::new(),
             bearings: Vec::new(),
             bearing_max_range_m: 0.0,
             scratch: Vec::new(),
@@ -386,7 +384,6 @@ impl<'a> Fuser<'a> {
                 level.grid.insert(id, node.pos, node.t0, node.t1);
             }
             Role::Coarse => {
-                self.link_coarse(id, &node);
                 self.coarse.push(id);
                 let k = self
                     .coarse_levels
@@ -471,21 +468,6 @@ impl<'a> Fuser<'a> {
             for &m in &hits {
                 if self.linked(node, &self.nodes[m as usize]).is_some() {
                     self.sets.union(id, m);
-                }
-            }
-        }
-        self.scratch = hits;
-    }
-
-    fn link_coarse(&mut self, id: u32, node: &Node) {
-        let mut hits = std::mem::take(&mut self.scratch);
-        for k in 0..self.coarse_levels.len() {
-            let level = &self.coarse_levels[k];
-            let radius = self.search_radius_m(node, level.max_u_m, level.max_extent_m);
-            Self::candidates(&level.grid, node, radius, node.t0, node.t1, &mut hits);
-            for &m in &hits {
-                if self.linked(node, &self.nodes[m as usize]).is_some() {
-                    self.coarse_edges.push((m, id));
                 }
             }
         }
@@ -1058,9 +1040,23 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 None => free[c as usize] = true,
             }
         }
-        for &(a, b) in &fuser.coarse_edges {
-            if free[a as usize] && free[b as usize] {
-                self.sets.union(a, b);
+        // Coarse reports that joined nothing link with each other (found now, locally).
+        for &c in &fuser.coarse {
+            if !free[c as usize] {
+                continue;
+            }
+            let node = fuser.nodes[c as usize];
+            for level in &fuser.coarse_levels {
+                let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
+                for &m in &hits {
+                    if m != c
+                        && free[m as usize]
+                        && fuser.linked(&node, &fuser.nodes[m as usize]).is_some()
+                    {
+                        self.sets.union(c, m);
+                    }
+                }
             }
         }
         self.fix_grid = fix_grid;

@@ -88,11 +88,11 @@ fn three_arrays_with_noise_and_a_ghost_from_another_time() {
     let event = pos(0.0, 0.0);
     let other = pos(6_000.0, 6_000.0);
     let fusion = check(&[
-        heard("array-w", "w1", pos(-15_000.0, 2_000.0), event, 0.0, 1.2),
+        heard("array-w", "w1", pos(-12_000.0, 2_000.0), event, 0.0, 1.2),
         heard("array-s", "s1", pos(1_000.0, -14_000.0), event, 0.0, -1.9),
         heard("array-e", "e1", pos(16_000.0, 1_000.0), event, 0.0, 0.7),
         // The same arrays hear another shot ten minutes later elsewhere.
-        heard("array-w", "w2", pos(-15_000.0, 2_000.0), other, 600.0, 0.3),
+        heard("array-w", "w2", pos(-12_000.0, 2_000.0), other, 600.0, 0.3),
         heard("array-s", "s2", pos(1_000.0, -14_000.0), other, 600.0, -0.4),
     ]);
     assert_eq!(fusion.incidents.len(), 2, "{:#?}", fusion.incidents);
