@@ -44,7 +44,7 @@ use super::config::{Compatibility, EvidenceRule, FusionConfig, LinkRule, kinds_c
 use super::equipment::{self, EquipmentGroup};
 use super::grading::{GradingRules, grade};
 use super::index::{FxHashMap, Grid};
-use super::sphere::{angle_diff_deg, to_plane};
+use super::sphere::{angle_diff_deg, azimuth_deg, to_plane};
 use super::{
     Discipline, DismissalContext, FusedIncident, Fusion, Reliability, SourceEvidence, SourceInfo,
     SourceRegistry,
@@ -1144,10 +1144,11 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let Some(ba) = fuser.facts[a as usize].bearing else {
                 continue;
             };
+            let range_a = bearing_range_m(&ba, rule);
             Fuser::candidates(
                 &fuser.bearing_grid,
                 &node_a,
-                SAME_OBSERVER_M,
+                range_a.max(SAME_OBSERVER_M),
                 node_a.t0,
                 node_a.t1,
                 &mut hits,
@@ -1156,20 +1157,34 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 let Some(&kb) = position.get(&b) else {
                     continue;
                 };
-                if b >= a || placed[kb] || in_fix[kb] {
+                if b == a || placed[kb] || in_fix[kb] {
                     continue;
                 }
                 let node_b = fuser.nodes[b as usize];
                 let Some(bb) = fuser.facts[b as usize].bearing else {
                     continue;
                 };
-                let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
-                if node_a.t0 <= node_b.t1
-                    && node_b.t0 <= node_a.t1
-                    && fuser.compatible(&node_a, &node_b)
-                    && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
-                    && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some()
+                if node_a.t0 > node_b.t1
+                    || node_b.t0 > node_a.t1
+                    || !fuser.compatible(&node_a, &node_b)
                 {
+                    continue;
+                }
+                // Side by side, looking the same way.
+                let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
+                let side_by_side = b < a
+                    && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
+                    && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some();
+                // Face to face: each looks at the other, the event lies between them (the
+                // lines cannot cross, so no fix). Checked from both ends.
+                let facing = node_b.source != node_a.source
+                    && within_m(&node_a.v, &node_b.v, range_a + bearing_range_m(&bb, rule))
+                        .is_some()
+                    && angle_diff_deg(ba.azimuth_deg, azimuth_deg(ba.observer, bb.observer)).abs()
+                        <= rule.bearing_sigmas * ba.sigma_deg.max(0.1)
+                    && angle_diff_deg(bb.azimuth_deg, azimuth_deg(bb.observer, ba.observer)).abs()
+                        <= rule.bearing_sigmas * bb.sigma_deg.max(0.1);
+                if side_by_side || facing {
                     self.sets.union(a, b);
                 }
             }
