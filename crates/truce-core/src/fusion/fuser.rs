@@ -92,12 +92,14 @@ struct Node {
 
 #[derive(Clone, Debug)]
 struct Facts {
-    source_ref: Box<str>,
+    /// `source_ref` as a range of [`Fuser::refs`] (one allocation for all of them).
+    source_ref: (u32, u32),
     observed_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
     credibility: Option<u8>,
     party: Option<u32>,
-    bearing: Option<Bearing>,
+    /// Index into [`Fuser::bearing_data`].
+    bearing: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -183,6 +185,9 @@ pub struct Fuser<'a> {
     /// Located reports of sources not of the `party` discipline (contradicted claims).
     observer_grid: Grid,
     scratch: Vec<u32>,
+    /// Every `source_ref`, concatenated.
+    refs: String,
+    bearing_data: Vec<Bearing>,
 }
 
 impl<'a> Fuser<'a> {
@@ -253,6 +258,8 @@ impl<'a> Fuser<'a> {
             bearings: Vec::new(),
             bearing_max_range_m: 0.0,
             scratch: Vec::new(),
+            refs: String::new(),
+            bearing_data: Vec::new(),
         }
     }
 
@@ -367,12 +374,19 @@ impl<'a> Fuser<'a> {
         let id = self.sets.push();
         debug_assert_eq!(id as usize, self.nodes.len());
         self.facts.push(Facts {
-            source_ref: observation.key.source_ref.clone().into_boxed_str(),
+            source_ref: {
+                let start = self.refs.len();
+                self.refs.push_str(&observation.key.source_ref);
+                (start as u32, (self.refs.len() - start) as u32)
+            },
             observed_at: observation.observed_at,
             last_at,
             credibility: observation.credibility,
             party,
-            bearing,
+            bearing: bearing.map(|b| {
+                self.bearing_data.push(b);
+                (self.bearing_data.len() - 1) as u32
+            }),
         });
         match node.role {
             Role::Anchor => {
@@ -412,6 +426,19 @@ impl<'a> Fuser<'a> {
             }
         }
         self.nodes.push(node);
+    }
+
+    fn bearing_of(&self, id: u32) -> Option<Bearing> {
+        self.facts[id as usize]
+            .bearing
+            .and_then(|b| self.bearing_data.get(b as usize).copied())
+    }
+
+    fn source_ref(&self, id: u32) -> &str {
+        let (start, len) = self.facts[id as usize].source_ref;
+        self.refs
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or_default()
     }
 
     fn intern_source(&mut self, name: &str) -> u32 {
@@ -710,7 +737,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut placed = vec![false; fuser.bearings.len()];
         for (k, &b) in fuser.bearings.iter().enumerate() {
             let node = fuser.nodes[b as usize];
-            let Some(bearing) = fuser.facts[b as usize].bearing else {
+            let Some(bearing) = fuser.bearing_of(b) else {
                 continue;
             };
             let line = line_of(&bearing);
@@ -768,7 +795,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 continue;
             }
             let node_a = fuser.nodes[a as usize];
-            let Some(ba) = fuser.facts[a as usize].bearing else {
+            let Some(ba) = fuser.bearing_of(a) else {
                 continue;
             };
             let reach = bearing_range_m(&ba, rule) + fuser.bearing_max_range_m;
@@ -791,7 +818,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 if node_b.source == node_a.source || !fuser.compatible(&node_a, &node_b) {
                     continue;
                 }
-                let Some(bb) = fuser.facts[b as usize].bearing else {
+                let Some(bb) = fuser.bearing_of(b) else {
                     continue;
                 };
                 // In an order of content, so that rounding cannot depend on arrival.
@@ -857,7 +884,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 {
                     continue;
                 }
-                let Some(bearing) = fuser.facts[id as usize].bearing else {
+                let Some(bearing) = fuser.bearing_of(id) else {
                     continue;
                 };
                 let line = line_of(&bearing);
@@ -1085,7 +1112,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 continue;
             }
             let node = fuser.nodes[b as usize];
-            let Some(bearing) = fuser.facts[b as usize].bearing else {
+            let Some(bearing) = fuser.bearing_of(b) else {
                 continue;
             };
             let line = line_of(&bearing);
@@ -1141,7 +1168,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 continue;
             }
             let node_a = fuser.nodes[a as usize];
-            let Some(ba) = fuser.facts[a as usize].bearing else {
+            let Some(ba) = fuser.bearing_of(a) else {
                 continue;
             };
             let range_a = bearing_range_m(&ba, rule);
@@ -1161,7 +1188,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 }
                 let node_b = fuser.nodes[b as usize];
-                let Some(bb) = fuser.facts[b as usize].bearing else {
+                let Some(bb) = fuser.bearing_of(b) else {
                     continue;
                 };
                 if node_a.t0 > node_b.t1
@@ -1246,10 +1273,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         group.sort_unstable_by(|&a, &b| {
             let (ia, ib) = (fuser.bearings[a], fuser.bearings[b]);
             let (na, nb) = (&fuser.nodes[ia as usize], &fuser.nodes[ib as usize]);
-            let (ba, bb) = (
-                fuser.facts[ia as usize].bearing,
-                fuser.facts[ib as usize].bearing,
-            );
+            let (ba, bb) = (fuser.bearing_of(ia), fuser.bearing_of(ib));
             let az = |b: Option<Bearing>| b.map_or(0.0, |b| b.azimuth_deg);
             na.at_s
                 .total_cmp(&nb.at_s)
@@ -1263,11 +1287,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         loop {
             let lines: Vec<BearingLine> = group
                 .iter()
-                .filter_map(|&k| {
-                    fuser.facts[fuser.bearings[k] as usize]
-                        .bearing
-                        .map(|b| line_of(&b))
-                })
+                .filter_map(|&k| fuser.bearing_of(fuser.bearings[k]).map(|b| line_of(&b)))
                 .collect();
             let mut sources: Vec<u32> = group
                 .iter()
@@ -1360,7 +1380,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             (
                 facts.observed_at,
                 rank[node.source as usize],
-                &facts.source_ref,
+                fuser.source_ref(i),
                 node.index,
             )
         };
@@ -1431,9 +1451,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m));
             let sector = if location.is_none() {
                 real.iter()
-                    .filter(|&&i| fuser.facts[i as usize].bearing.is_some())
+                    .filter(|&&i| fuser.bearing_of(i).is_some())
                     .min_by(|&&a, &&b| key_of(a).cmp(&key_of(b)))
-                    .and_then(|&i| fuser.facts[i as usize].bearing)
+                    .and_then(|&i| fuser.bearing_of(i))
             } else {
                 None
             };
@@ -1495,13 +1515,22 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             grade(&mut incident, &fuser.sources, &rules);
             incidents.push((key_of(earliest), incident));
         }
-        incidents.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let incidents: Vec<FusedIncident> = incidents
-            .into_iter()
+        // Sort small (key, position) pairs, then move each incident once.
+        let mut order: Vec<(IncidentKey<'_>, u32)> = incidents
+            .iter()
             .enumerate()
-            .map(|(k, (_, mut incident))| {
+            .map(|(k, (key, _))| (*key, k as u32))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut slots: Vec<Option<FusedIncident>> =
+            incidents.into_iter().map(|(_, i)| Some(i)).collect();
+        let incidents: Vec<FusedIncident> = order
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &(_, position))| {
+                let mut incident = slots[position as usize].take()?;
                 incident.id = format!("I{}", k + 1);
-                incident
+                Some(incident)
             })
             .collect();
         let equipment_groups = self.equipment_groups(&incidents);
@@ -1639,7 +1668,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         {
                             continue;
                         }
-                        let Some(bearing) = fuser.facts[m as usize].bearing else {
+                        let Some(bearing) = fuser.bearing_of(m) else {
                             continue;
                         };
                         if within_m(&node.v, &other.v, bearing_range_m(&bearing, rule)).is_some() {

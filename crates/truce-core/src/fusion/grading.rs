@@ -179,18 +179,35 @@ pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &Gr
 }
 
 fn describe_source(s: &SourceEvidence) -> String {
-    let kinds: Vec<&str> = s.kinds.iter().map(|k| k.as_str()).collect();
-    format!(
-        "source {} ({}, {}): {} report{} ({}), credibility {}",
-        s.source,
-        s.info.reliability.as_str(),
-        s.info.discipline.as_str(),
-        s.reports,
-        if s.reports == 1 { "" } else { "s" },
-        kinds.join(", "),
-        s.best_credibility
-            .map_or_else(|| "not given".to_owned(), |c| c.to_string())
-    )
+    // Built by hand: this runs for every source of every incident.
+    let mut line = String::with_capacity(64 + s.source.len());
+    line.push_str("source ");
+    line.push_str(&s.source);
+    line.push_str(" (");
+    line.push_str(s.info.reliability.as_str());
+    line.push_str(", ");
+    line.push_str(s.info.discipline.as_str());
+    line.push_str("): ");
+    let _ = write!(line, "{}", s.reports);
+    line.push_str(if s.reports == 1 {
+        " report ("
+    } else {
+        " reports ("
+    });
+    for (k, kind) in s.kinds.iter().enumerate() {
+        if k > 0 {
+            line.push_str(", ");
+        }
+        line.push_str(kind.as_str());
+    }
+    line.push_str("), credibility ");
+    match s.best_credibility {
+        Some(c) => {
+            let _ = write!(line, "{c}");
+        }
+        None => line.push_str("not given"),
+    }
+    line
 }
 
 fn dismissal_reason(
