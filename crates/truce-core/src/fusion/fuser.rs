@@ -240,9 +240,10 @@ impl<'a> Fuser<'a> {
                     .collect(),
             },
             bearing_grid: Grid::new(2.0 * range_m.max(1000.0), BUCKET_S),
-            activity_grid: Grid::new(config.isolation_m, config.isolation_s),
+            // Cells and buckets twice the query: most queries visit 2 × 2 cells, 2 buckets.
+            activity_grid: Grid::new(2.0 * config.isolation_m, 2.0 * config.isolation_s),
             coverage_grid: Grid::new(config.coverage_m, config.coverage_s),
-            observer_grid: Grid::new(config.contradiction_m, config.contradiction_s),
+            observer_grid: Grid::new(2.0 * config.contradiction_m, 2.0 * config.contradiction_s),
             sources,
             config,
             nodes: Vec::new(),
@@ -1708,6 +1709,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             return groups;
         }
         for (position, incident) in incidents.iter().enumerate() {
+            if !incident
+                .kinds
+                .iter()
+                .any(|k| matches!(k, Kind::EquipmentSighting | Kind::Movement))
+            {
+                continue;
+            }
             let mut by_class: std::collections::BTreeMap<
                 crate::observation::EquipmentClass,
                 (u32, Vec<usize>, Vec<u32>),
