@@ -71,13 +71,23 @@ pub fn run(args: IncidentsArgs) -> Result<()> {
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.json {
-        out.write_all(incidents_ndjson(&fusion, &observations).as_bytes())?;
+    let written = if args.json {
+        out.write_all(incidents_ndjson(&fusion, &observations).as_bytes())
+            .map_err(anyhow::Error::from)
     } else {
-        print_table(&mut out, &fusion, &observations, sources_path.as_deref())?;
+        print_table(&mut out, &fusion, &observations, sources_path.as_deref())
     }
-    out.flush()?;
-    Ok(())
+    .and_then(|()| out.flush().map_err(anyhow::Error::from));
+    match written {
+        // A reader that stopped early (`| head`) is not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Fuses with the default evidence rule; with an agreement, equipment is counted per zone
