@@ -13,25 +13,34 @@
 //!   can lie in). The anchor partition is therefore the connected components of a symmetric
 //!   relation: it does not depend on arrival order.
 //! - A coarse node must not bridge two events that it is too vague to tell apart: it joins
-//!   the *single best* matching anchor's incident (smallest distance in units of the pair's
-//!   combined uncertainty, plus the time offset in units of the windows; ties by the
-//!   anchor's time and index). Coarse nodes that match no anchor link with each other by the
-//!   rule (single linkage among themselves). Both are decided from the final set of anchors
-//!   and fixes, by local index queries, when a snapshot is taken: still order independent,
-//!   and never a recomputation of the anchors.
-//! - Bearings (direction-only reports), when a snapshot is taken: a bearing whose sector
-//!   (± `bearing_sigmas` σ, out to `max_range_m` or `bearing_default_range_m`) contains a
-//!   compatible located report whose window matches — after the sound's travel time
-//!   (range / `sound_speed_m_s`) for acoustic sources — joins the best such report's
-//!   incident. The others are triangulated: bearings of different sources whose lines cross
-//!   ahead of both, within range, at event times that agree within `triangulation_time_s`,
-//!   are grouped; each group gets a least-squares fix (`bearings.rs`) after dropping
-//!   bearings more than `bearing_sigmas` off; a fix of at least two sources is a located
-//!   pseudo-report (uncertainty = the ellipse's semi-major axis) that joins the best anchor
-//!   or links with other unattached fixes and coarse reports. A bearing left over joins the
-//!   best fix whose position its sector holds, or else the bearings of the same observer
-//!   (within 1 km) with azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`: an incident without
-//!   a location, shown by its sector. Never an invented point.
+//!   the *single best* matching anchor's or fix's incident (smallest distance in units of
+//!   the pair's combined uncertainty, plus a quarter of the time offset in units of the
+//!   windows; ties by time, then caller index). Coarse nodes that match nothing link with
+//!   each other by the rule (single linkage among themselves).
+//! - Bearings (direction-only reports), in three steps:
+//!   1. a bearing whose sector (± `bearing_attach_sigmas` σ, out to `max_range_m` or
+//!      `bearing_default_range_m`) holds a compatible *anchor* whose window matches — after
+//!      the sound's travel time (range / `sound_speed_m_s`) for acoustic sources — joins
+//!      the best such anchor's incident;
+//!   2. the others are triangulated greedily: every pair of bearings of different sources
+//!      whose lines cross ahead of both, within range, with event times (arrival minus
+//!      travel) within `triangulation_time_s` for acoustic sources (their windows for
+//!      others), sorted by how closely the event times agree; from each unused pair a fix
+//!      grows by the partners whose sector holds it, least squares (`bearings.rs`) dropping
+//!      bearings more than `bearing_sigmas` off. A fix of two or more sources is a located
+//!      pseudo-report (uncertainty = the ellipse's semi-major axis): up to
+//!      `fix_anchor_max_m` it links like an anchor, beyond it joins the best match or stays
+//!      alone; beyond `max_fix_semi_major_m` (near-parallel lines) it is no fix;
+//!   3. a bearing left over joins the best fix or coarse report its sector holds, or else
+//!      the other left-over bearings of an observer within 5 km looking the same way
+//!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`) or of an observer it faces and
+//!      that faces it (the event between them, where lines cannot cross): an incident
+//!      without a location, shown by its sector. Never an invented point.
+//!
+//!   Coarse reports and bearings are placed when a snapshot is taken, from the final set of
+//!   anchors, by local index queries (each a few cells): still order independent, and
+//!   never a recomputation of the anchors. Where floating-point rounding could depend on
+//!   the order two reports are looked at, they are taken in an order of their content.
 //!
 //! With [`LinkRule::Fixed`] every located observation is an anchor, every pair within the
 //! distance and time links, and bearings stay alone: exactly `replay.md`'s incidents.
