@@ -134,8 +134,10 @@ fn scene(n: usize) -> Vec<Observation> {
                     ));
                 } else if roll < 6 {
                     let observer = offset(p, 8000.0, &mut rng);
-                    let mut o = observation("acoustic:array-1", k, Kind::Explosion, t + 30.0);
-                    let az = (p.lon_deg - observer.lon_deg)
+                    let array = format!("acoustic:array-{}", rng.next() % 50);
+                    let mut o = observation(&array, k, Kind::Explosion, t + 30.0);
+                    // Plane azimuth: east scaled by cos(latitude).
+                    let az = ((p.lon_deg - observer.lon_deg) * p.lat_deg.to_radians().cos())
                         .atan2(p.lat_deg - observer.lat_deg)
                         .to_degrees();
                     o.bearing = Some(Bearing {
