@@ -491,3 +491,82 @@ fn assess_counts_points_like_replay() {
         assert!(got["totals"][party].get("incidents").is_none());
     }
 }
+
+#[test]
+fn simulate_incidents_and_evaluate_work_together() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let folder = tmp.path().join("sim");
+    let agreement = scenario().join("agreement.toml");
+    let sim = truce(&[
+        "simulate",
+        "--agreement",
+        agreement.to_str().expect("utf8"),
+        "--seed",
+        "3",
+        "--observations",
+        "5000",
+        "--days",
+        "5",
+        "--out",
+        folder.to_str().expect("utf8"),
+    ]);
+    assert!(sim.status.success(), "{}", stderr(&sim));
+
+    // Every reported observation is a member of exactly one incident of the export.
+    let mut keys = std::collections::BTreeSet::new();
+    for path in walk(&folder.join("observations")) {
+        for line in std::fs::read_to_string(path).expect("ndjson").lines() {
+            let v: Value = serde_json::from_str(line).expect("JSON");
+            keys.insert((
+                v["source"].as_str().unwrap_or("").to_owned(),
+                v["source_ref"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    assert_eq!(keys.len(), 5000);
+    let o = truce(&[
+        "incidents",
+        "--folder",
+        folder.to_str().expect("utf8"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut members = Vec::new();
+    for line in stdout(&o).lines() {
+        let incident: Value = serde_json::from_str(line).expect("one incident a line");
+        let status = incident["status"].as_str().unwrap_or("");
+        assert!(
+            ["reported", "corroborated", "confirmed", "dismissed"].contains(&status),
+            "{line}"
+        );
+        for m in incident["members"].as_array().expect("members") {
+            members.push((
+                m["source"].as_str().unwrap_or("").to_owned(),
+                m["source_ref"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    members.sort();
+    let unique: std::collections::BTreeSet<_> = members.iter().cloned().collect();
+    assert_eq!(
+        members.len(),
+        unique.len(),
+        "an observation in two incidents"
+    );
+    assert_eq!(unique, keys, "every observation in an incident");
+
+    // The scores of evaluation.md, and sane ones for this engine.
+    let e = truce(&["evaluate", folder.to_str().expect("utf8"), "--json"]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    let scores: Value =
+        serde_json::from_str(stdout(&e).lines().next().expect("a line")).expect("JSON");
+    for key in ["precision", "recall", "double_counting"] {
+        let v = scores[key].as_f64().unwrap_or(f64::NAN);
+        assert!((0.0..=1.0).contains(&v), "{key} = {v} in {scores}");
+    }
+    assert!(
+        scores["precision"].as_f64().unwrap_or(0.0) > 0.9,
+        "{scores}"
+    );
+    assert!(scores["recall"].as_f64().unwrap_or(0.0) > 0.85, "{scores}");
+}
