@@ -36,23 +36,15 @@ fn observation(source: &str, n: usize, kind: Kind, t_s: f64) -> Observation {
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_default();
-    Observation {
-        key: ObservationKey {
-            source: source.to_owned(),
-            source_ref: format!("r{n}"),
-        },
+    let key = ObservationKey {
+        source: source.to_owned(),
+        source_ref: format!("r{n}"),
+    };
+    Observation::new(
+        key,
         kind,
-        observed_at: base + chrono::Duration::milliseconds((t_s * 1000.0) as i64),
-        observed_until: None,
-        location: None,
-        bearing: None,
-        party: None,
-        equipment: None,
-        credibility: None,
-        text: None,
-        evidence: Vec::new(),
-        attributes: Default::default(),
-    }
+        base + chrono::Duration::milliseconds((t_s * 1000.0) as i64),
+    )
 }
 
 fn offset(p: LonLat, sigma_m: f64, rng: &mut Rng) -> LonLat {

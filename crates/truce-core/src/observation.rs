@@ -179,6 +179,42 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// A report of `kind` at `observed_at` with nothing else said: no location, bearing,
+    /// party, equipment, credibility, text, evidence or attributes. Set the fields that apply.
+    pub fn new(key: ObservationKey, kind: Kind, observed_at: DateTime<Utc>) -> Observation {
+        Observation {
+            key,
+            kind,
+            observed_at,
+            observed_until: None,
+            location: None,
+            bearing: None,
+            party: None,
+            equipment: None,
+            credibility: None,
+            text: None,
+            evidence: Vec::new(),
+            attributes: serde_json::Map::new(),
+        }
+    }
+
+    /// [`Observation::new`] at a place: `position` with its ~95% radius in metres.
+    pub fn located(
+        key: ObservationKey,
+        kind: Kind,
+        observed_at: DateTime<Utc>,
+        position: LonLat,
+        uncertainty_m: f64,
+    ) -> Observation {
+        Observation {
+            location: Some(Location {
+                position,
+                uncertainty_m,
+            }),
+            ..Observation::new(key, kind, observed_at)
+        }
+    }
+
     /// The position, if the observation is located (bearing-only reports are not).
     pub fn position(&self) -> Option<LonLat> {
         self.location.map(|l| l.position)

@@ -16,7 +16,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use csv::ByteRecord;
 use serde_json::{Map, Number, Value};
-use truce_core::{Kind, Location, Observation, ObservationKey};
+use truce_core::{Kind, Observation, ObservationKey};
 use truce_geo::LonLat;
 
 use crate::ndjson::{self, Check, Problem, check_source, quoted};
@@ -343,21 +343,14 @@ impl Columns {
         }
 
         Ok(Observation {
-            key: ObservationKey { source, source_ref },
-            kind: Kind::ThermalAnomaly,
-            observed_at: NaiveDateTime::new(acq_date, acq_time).and_utc(),
-            observed_until: None,
-            location: Some(Location {
-                position: LonLat::new(longitude, latitude),
-                uncertainty_m,
-            }),
-            bearing: None,
-            party: None,
-            equipment: None,
-            credibility: None,
-            text: None,
-            evidence: Vec::new(),
             attributes,
+            ..Observation::located(
+                ObservationKey { source, source_ref },
+                Kind::ThermalAnomaly,
+                NaiveDateTime::new(acq_date, acq_time).and_utc(),
+                LonLat::new(longitude, latitude),
+                uncertainty_m,
+            )
         })
     }
 }

@@ -63,26 +63,17 @@ fn utc(rfc3339: &str) -> DateTime<Utc> {
 }
 
 fn minimal() -> Observation {
-    Observation {
-        key: truce_core::ObservationKey {
-            source: "patrol-7".into(),
-            source_ref: "r1".into(),
-        },
-        kind: Kind::Explosion,
-        observed_at: utc("2025-09-07T08:45:00Z"),
-        observed_until: None,
-        location: Some(Location {
-            position: LonLat::new(37.5, 48.1),
-            uncertainty_m: 500.0,
-        }),
-        bearing: None,
-        party: None,
-        equipment: None,
-        credibility: None,
-        text: None,
-        evidence: Vec::new(),
-        attributes: serde_json::Map::new(),
-    }
+    let key = truce_core::ObservationKey {
+        source: "patrol-7".into(),
+        source_ref: "r1".into(),
+    };
+    Observation::located(
+        key,
+        Kind::Explosion,
+        utc("2025-09-07T08:45:00Z"),
+        LonLat::new(37.5, 48.1),
+        500.0,
+    )
 }
 
 /// `MINIMAL` with `field` (a `"key": value` JSON member) added at the end.

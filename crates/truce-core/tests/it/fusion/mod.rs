@@ -12,7 +12,7 @@ mod replay;
 
 use chrono::{DateTime, TimeZone, Utc};
 use truce_core::fusion::{Discipline, Fusion, Reliability, SourceInfo, SourceRegistry};
-use truce_core::{Bearing, Equipment, EquipmentClass, Kind, Location, Observation, ObservationKey};
+use truce_core::{Bearing, Equipment, EquipmentClass, Kind, Observation, ObservationKey};
 use truce_geo::LonLat;
 
 /// 2025-09-07T00:00:00Z plus `s` seconds.
@@ -44,26 +44,11 @@ pub fn located(
     p: LonLat,
     u_m: f64,
 ) -> Observation {
-    Observation {
-        key: ObservationKey {
-            source: source.into(),
-            source_ref: source_ref.into(),
-        },
-        kind,
-        observed_at: at(t_s),
-        observed_until: None,
-        location: Some(Location {
-            position: p,
-            uncertainty_m: u_m,
-        }),
-        bearing: None,
-        party: None,
-        equipment: None,
-        credibility: None,
-        text: None,
-        evidence: Vec::new(),
-        attributes: Default::default(),
-    }
+    let key = ObservationKey {
+        source: source.into(),
+        source_ref: source_ref.into(),
+    };
+    Observation::located(key, kind, at(t_s), p, u_m)
 }
 
 /// A bearing-only observation.
