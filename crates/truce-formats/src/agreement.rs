@@ -480,18 +480,7 @@ fn visit_object(
         .and_then(Value::as_str)
         .ok_or_else(|| err(format!("{path}.type"), "missing GeoJSON `type`".into()))?;
     match kind {
-        "FeatureCollection" => {
-            let features = v
-                .get("features")
-                .ok_or_else(|| err(format!("{path}.features"), "missing".into()))?;
-            for (i, f) in array(file, &format!("{path}.features"), features)?
-                .iter()
-                .enumerate()
-            {
-                visit_object(file, &format!("{path}.features[{i}]"), f, visit)?;
-            }
-            Ok(())
-        }
+        "FeatureCollection" => visit_members(file, path, v, "features", visit),
         "Feature" => match v.get("geometry") {
             Some(Value::Null) | None => Err(err(
                 format!("{path}.geometry"),
@@ -499,18 +488,7 @@ fn visit_object(
             )),
             Some(g) => visit_object(file, &format!("{path}.geometry"), g, visit),
         },
-        "GeometryCollection" => {
-            let geometries = v
-                .get("geometries")
-                .ok_or_else(|| err(format!("{path}.geometries"), "missing".into()))?;
-            for (i, g) in array(file, &format!("{path}.geometries"), geometries)?
-                .iter()
-                .enumerate()
-            {
-                visit_object(file, &format!("{path}.geometries[{i}]"), g, visit)?;
-            }
-            Ok(())
-        }
+        "GeometryCollection" => visit_members(file, path, v, "geometries", visit),
         geometry => {
             let coords = v
                 .get("coordinates")
@@ -518,6 +496,27 @@ fn visit_object(
             visit(path, geometry, coords)
         }
     }
+}
+
+/// Visits every object of the array `v[key]` (a collection's features or geometries).
+fn visit_members(
+    file: &str,
+    path: &str,
+    v: &Value,
+    key: &str,
+    visit: &mut GeometryVisitor<'_>,
+) -> Result<(), Diagnostic> {
+    let members_path = format!("{path}.{key}");
+    let members = v.get(key).ok_or_else(|| Diagnostic {
+        file: file.into(),
+        line: None,
+        field: Some(members_path.clone()),
+        reason: "missing".into(),
+    })?;
+    for (i, member) in array(file, &members_path, members)?.iter().enumerate() {
+        visit_object(file, &format!("{members_path}[{i}]"), member, visit)?;
+    }
+    Ok(())
 }
 
 /// RFC 7946 has no `crs`; a legacy one is accepted only when it names CRS84 / WGS 84 lon/lat.

@@ -335,10 +335,7 @@ impl Reporter<'_> {
                 d.until_s = d.until_s.filter(|&u| u >= d.at_s);
             }
             d.credibility = Some(2);
-            d.attributes.insert(
-                "reported_at".into(),
-                json!(rfc3339(patrol.end_s + rng.int(HOUR_S, 3 * HOUR_S))),
-            );
+            filed_after(&mut d, rng, patrol.end_s, 3);
             out.push(d);
         }
     }
@@ -434,10 +431,7 @@ impl Reporter<'_> {
                     Some(e) => format!("Patrol observed {}", equipment_phrase(e)),
                     None => "Patrol observed soldiers digging positions".to_owned(),
                 });
-                d.attributes.insert(
-                    "reported_at".into(),
-                    json!(rfc3339(patrol.end_s + rng.int(HOUR_S, 3 * HOUR_S))),
-                );
+                filed_after(&mut d, rng, patrol.end_s, 3);
                 out.push(d);
             }
         }
@@ -474,10 +468,7 @@ impl Reporter<'_> {
             patrol.start_s.max(event.start_s + HOUR_S),
             patrol.end_s.max(event.start_s + HOUR_S),
         );
-        d.attributes.insert(
-            "reported_at".into(),
-            json!(rfc3339(visit_s + rng.int(HOUR_S, 4 * HOUR_S))),
-        );
+        filed_after(&mut d, rng, visit_s, 4);
         out.push(d);
     }
 
@@ -513,10 +504,7 @@ impl Reporter<'_> {
                 "Daily report: the patrol was stopped at a checkpoint at about {}",
                 hhmm(at_s)
             ));
-            d.attributes.insert(
-                "reported_at".into(),
-                json!(rfc3339(patrol.end_s + rng.int(HOUR_S, 3 * HOUR_S))),
-            );
+            filed_after(&mut d, rng, patrol.end_s, 3);
             out.push(d);
         }
     }
@@ -599,6 +587,13 @@ pub fn patrol_source(team: usize) -> String {
 
 pub fn uav_source(uav: usize) -> String {
     format!("uav:u{:02}", uav + 1)
+}
+
+/// Records when a patrol actually filed its report: one to `max_hours` hours after `done_s`.
+fn filed_after(d: &mut Draft, rng: &mut Rng, done_s: i64, max_hours: i64) {
+    let filed_s = done_s + rng.int(HOUR_S, max_hours * HOUR_S);
+    d.attributes
+        .insert("reported_at".into(), json!(rfc3339(filed_s)));
 }
 
 pub fn rfc3339(t_s: i64) -> String {

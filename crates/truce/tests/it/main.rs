@@ -27,16 +27,21 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `truce ingest FILE --db DB`.
+fn ingest(db: &Path, file: &Path) -> Output {
+    truce(&[
+        "ingest",
+        "--db",
+        db.to_str().expect("utf8"),
+        file.to_str().expect("utf8"),
+    ])
+}
+
 /// A store holding the scenario's first FIRMS file (283 observations).
 fn store_with_the_first_day(dir: &Path) -> PathBuf {
     let db = dir.join("store.db");
     let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
-    let o = truce(&[
-        "ingest",
-        "--db",
-        db.to_str().expect("utf8"),
-        good.to_str().expect("utf8"),
-    ]);
+    let o = ingest(&db, &good);
     assert!(o.status.success(), "{}", stderr(&o));
     db
 }
@@ -223,12 +228,7 @@ fn every_kind_of_bad_row_is_refused_by_ingest_with_the_store_unchanged() {
     for (name, content, expected) in cases {
         let path = tmp.path().join(name);
         std::fs::write(&path, content).expect("write");
-        let o = truce(&[
-            "ingest",
-            "--db",
-            db.to_str().expect("utf8"),
-            path.to_str().expect("utf8"),
-        ]);
+        let o = ingest(&db, &path);
         assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
         let shown = stdout(&o).replace(&format!("{}/", tmp.path().display()), "");
         assert!(shown.contains(expected), "{name}: {shown}");
@@ -275,12 +275,7 @@ fn a_second_writer_waits_for_the_first() {
     });
     let other = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025245.txt.csv");
     let started = std::time::Instant::now();
-    let o = truce(&[
-        "ingest",
-        "--db",
-        db.to_str().expect("utf8"),
-        other.to_str().expect("utf8"),
-    ]);
+    let o = ingest(&db, &other);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         started.elapsed() >= std::time::Duration::from_millis(1000),
@@ -303,12 +298,7 @@ fn a_store_from_a_newer_truce_is_refused() {
         .pragma_update(None, "user_version", 99)
         .expect("set version");
     let good = scenario().join("firms/J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025244.txt.csv");
-    let o = truce(&[
-        "ingest",
-        "--db",
-        db.to_str().expect("utf8"),
-        good.to_str().expect("utf8"),
-    ]);
+    let o = ingest(&db, &good);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("has schema version 99"),
