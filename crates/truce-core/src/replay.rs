@@ -32,7 +32,6 @@ pub struct CountedObservation {
 
 #[derive(Clone, Debug)]
 pub struct ReplaySummary {
-    pub agreement_id: String,
     pub observations_total: u64,
     /// Per UTC day, per party (indexed like the agreement's parties).
     pub by_day: BTreeMap<NaiveDate, Vec<PartyCounts>>,
@@ -116,7 +115,6 @@ pub fn summarise(
 
     let (by_day, totals) = tally.finish();
     ReplaySummary {
-        agreement_id: agreement.id.clone(),
         observations_total: counted.len() as u64,
         by_day,
         totals,

@@ -124,7 +124,6 @@ pub fn run(args: AssessArgs) -> Result<()> {
     }
     let (by_day, totals) = tally.finish();
     let summary = ReplaySummary {
-        agreement_id: agreement.id.clone(),
         observations_total: total,
         by_day,
         totals,
