@@ -1,5 +1,6 @@
 //! Benchmark: fusion of 10⁷ synthetic observations in memory (`cargo bench -p truce-core
-//! --bench fusion`; `FUSION_BENCH_N` sets another count). Not a test: it prints the time.
+//! --bench fusion`; `FUSION_BENCH_N` sets another count, `FUSION_BENCH_DIGEST=1` prints a
+//! fingerprint of the result). Not a test: it prints the time.
 //!
 //! The scene: a 1,000 km front (47.5–48.5 N, 30–43.5 E) over 180 days. Each event (an
 //! exchange of fire) is seen as heat spots by satellites, by a UAV or camera, sometimes by a
@@ -216,4 +217,14 @@ fn main() {
         observations.len() as f64 / seconds,
         fusion.equipment.len()
     );
+    // A fingerprint of the whole result, to check that a faster fusion gives the same one.
+    if std::env::var("FUSION_BENCH_DIGEST").is_ok() {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for incident in &fusion.incidents {
+            format!("{incident:?}").hash(&mut hasher);
+        }
+        format!("{:?}", fusion.equipment).hash(&mut hasher);
+        println!("digest {:016x}", hasher.finish());
+    }
 }

@@ -46,6 +46,7 @@
 //! distance and time links, and bearings stay alone: exactly `replay.md`'s incidents.
 
 use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
 use truce_geo::{EARTH_RADIUS_M, LonLat, UnitVector, central_angle_rad};
 
 use super::bearings::{BearingLine, ErrorEllipse, along, sector_miss, triangulate};
@@ -1324,6 +1325,157 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
     }
 
+    /// The incident of one group of node ids (ascending, fixes last), with its sort key;
+    /// `None` for a group of fixes only. Reads the snapshot only, so that groups can be built
+    /// in parallel.
+    fn incident(
+        &self,
+        ids: &[u32],
+        tables: &Tables,
+        scratch: &mut Scratch,
+    ) -> Option<(IncidentKey<'f>, FusedIncident)> {
+        let fuser = self.fuser;
+        let n = fuser.nodes.len();
+        let Tables {
+            bearing_pos,
+            sound_speed,
+            rules,
+            rank,
+        } = tables;
+        let sound_speed = *sound_speed;
+        // Ids ascend, fixes (≥ n) last.
+        let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
+        if real.is_empty() {
+            return None;
+        }
+        let mut members: Vec<usize> = real
+            .iter()
+            .map(|&i| fuser.nodes[i as usize].index)
+            .collect();
+        members.sort_unstable();
+
+        // Times: acoustic bearings placed at a range heard the event earlier.
+        let mut first_at: Option<DateTime<Utc>> = None;
+        let mut last_at: Option<DateTime<Utc>> = None;
+        let mut earliest: Option<u32> = None;
+        for &i in real {
+            let node = &fuser.nodes[i as usize];
+            let facts = &fuser.facts[i as usize];
+            let mut at = facts.observed_at;
+            if node.role == Role::Bearing
+                && fuser.source_info[node.source as usize].discipline == Discipline::Acoustic
+                && let Some(r) = bearing_pos.get(&i).and_then(|&k| self.bearing_range[k])
+            {
+                at -= Duration::milliseconds((r / sound_speed * 1000.0).round() as i64);
+            }
+            first_at = Some(first_at.map_or(at, |f| f.min(at)));
+            last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
+            if earliest.is_none_or(|e| self.key_of(rank, i) < self.key_of(rank, e)) {
+                earliest = Some(i);
+            }
+        }
+        let (Some(first_at), Some(last_at), Some(earliest)) = (first_at, last_at, earliest) else {
+            return None;
+        };
+
+        // Location: inverse-variance mean of located members and fixes.
+        // Summed in caller-index order, so that the result does not depend on arrival.
+        let located = &mut scratch.located;
+        located.clear();
+        located.extend(ids.iter().filter_map(|&i| {
+            let node = self.node(i);
+            (matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
+                || (node.role == Role::Alone && node.u_m > 0.0))
+                .then_some((node.index, node.role == Role::Fix, i))
+        }));
+        located.sort_unstable();
+        let location = weighted_location(located.iter().map(|&(_, _, i)| self.node(i)));
+        let fix = ids
+            .iter()
+            .filter(|&&i| i as usize >= n)
+            .map(|&i| self.fix_ellipses[i as usize - n])
+            .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m));
+        let sector = if location.is_none() {
+            real.iter()
+                .filter(|&&i| fuser.bearing_of(i).is_some())
+                .min_by(|&&a, &&b| self.key_of(rank, a).cmp(&self.key_of(rank, b)))
+                .and_then(|&i| fuser.bearing_of(i))
+        } else {
+            None
+        };
+
+        let mut kinds: Vec<Kind> = real.iter().map(|&i| fuser.nodes[i as usize].kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+
+        // Sources.
+        let by_source = &mut scratch.by_source;
+        by_source.clear();
+        by_source.extend_from_slice(real);
+        by_source.sort_unstable_by_key(|&i| rank[fuser.nodes[i as usize].source as usize]);
+        let mut sources: Vec<SourceEvidence> = Vec::new();
+        let mut last_source = u32::MAX;
+        for &i in by_source.iter() {
+            let node = &fuser.nodes[i as usize];
+            if node.source != last_source {
+                last_source = node.source;
+                sources.push(SourceEvidence {
+                    source: fuser.source_names[node.source as usize].clone(),
+                    info: fuser.source_info[node.source as usize],
+                    reports: 0,
+                    located_reports: 0,
+                    best_credibility: None,
+                    kinds: Vec::new(),
+                });
+            }
+            if let Some(s) = sources.last_mut() {
+                s.reports += 1;
+                if node.role != Role::Bearing && node.u_m > 0.0 {
+                    s.located_reports += 1;
+                }
+                if let Some(c) = fuser.facts[i as usize].credibility {
+                    s.best_credibility = Some(s.best_credibility.map_or(c, |b| b.min(c)));
+                }
+                if !s.kinds.contains(&node.kind) {
+                    s.kinds.push(node.kind);
+                    s.kinds.sort_unstable();
+                }
+            }
+        }
+
+        let context = self.context(real, &kinds, &sources, &mut scratch.hits);
+        let mut incident = FusedIncident {
+            id: String::new(),
+            status: super::IncidentStatus::Reported,
+            confidence: 0.0,
+            reasons: Vec::new(),
+            first_at,
+            last_at,
+            location,
+            kinds,
+            members,
+            sources,
+            fix,
+            sector,
+            context,
+        };
+        grade(&mut incident, &fuser.sources, rules);
+        Some((self.key_of(rank, earliest), incident))
+    }
+
+    /// The order of incidents by their earliest member: see [`IncidentKey`].
+    fn key_of(&self, rank: &[u32], i: u32) -> IncidentKey<'f> {
+        let fuser = self.fuser;
+        let facts = &fuser.facts[i as usize];
+        let node = &fuser.nodes[i as usize];
+        (
+            facts.observed_at,
+            rank[node.source as usize],
+            fuser.source_ref(i),
+            node.index,
+        )
+    }
+
     fn assemble(mut self) -> Fusion {
         let fuser = self.fuser;
         let n = fuser.nodes.len();
@@ -1384,165 +1536,45 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         for (r, &s) in by_name.iter().enumerate() {
             rank[s as usize] = r as u32;
         }
-        let key_of = |i: u32| -> IncidentKey<'_> {
-            let facts = &fuser.facts[i as usize];
-            let node = &fuser.nodes[i as usize];
-            (
-                facts.observed_at,
-                rank[node.source as usize],
-                fuser.source_ref(i),
-                node.index,
-            )
-        };
         self.isolation_fixes = Grid::new(fuser.config.isolation_m, fuser.config.isolation_s);
         for (f, fix) in self.fixes.iter().enumerate() {
             self.isolation_fixes
                 .insert(f as u32, fix.pos, fix.t0, fix.t1);
         }
 
-        let mut incidents: Vec<(IncidentKey<'_>, FusedIncident)> =
-            Vec::with_capacity(groups as usize);
-        let mut hits = Vec::new();
-        let mut located: Vec<(usize, bool, u32)> = Vec::new();
-        let mut by_source: Vec<u32> = Vec::new();
-        for g in 0..groups as usize {
-            let ids = &flat[start[g] as usize..start[g + 1] as usize];
-            // Ids ascend, fixes (≥ n) last.
-            let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
-            if real.is_empty() {
-                continue;
-            }
-            let mut members: Vec<usize> = real
-                .iter()
-                .map(|&i| fuser.nodes[i as usize].index)
-                .collect();
-            members.sort_unstable();
-
-            // Times: acoustic bearings placed at a range heard the event earlier.
-            let mut first_at: Option<DateTime<Utc>> = None;
-            let mut last_at: Option<DateTime<Utc>> = None;
-            let mut earliest: Option<u32> = None;
-            for &i in real {
-                let node = &fuser.nodes[i as usize];
-                let facts = &fuser.facts[i as usize];
-                let mut at = facts.observed_at;
-                if node.role == Role::Bearing
-                    && fuser.source_info[node.source as usize].discipline == Discipline::Acoustic
-                    && let Some(r) = bearing_pos.get(&i).and_then(|&k| self.bearing_range[k])
-                {
-                    at -= Duration::milliseconds((r / sound_speed * 1000.0).round() as i64);
-                }
-                first_at = Some(first_at.map_or(at, |f| f.min(at)));
-                last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
-                if earliest.is_none_or(|e| key_of(i) < key_of(e)) {
-                    earliest = Some(i);
-                }
-            }
-            let (Some(first_at), Some(last_at), Some(earliest)) = (first_at, last_at, earliest)
-            else {
-                continue;
-            };
-
-            // Location: inverse-variance mean of located members and fixes.
-            // Summed in caller-index order, so that the result does not depend on arrival.
-            located.clear();
-            located.extend(ids.iter().filter_map(|&i| {
-                let node = self.node(i);
-                (matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
-                    || (node.role == Role::Alone && node.u_m > 0.0))
-                    .then_some((node.index, node.role == Role::Fix, i))
-            }));
-            located.sort_unstable();
-            let location = weighted_location(located.iter().map(|&(_, _, i)| self.node(i)));
-            let fix = ids
-                .iter()
-                .filter(|&&i| i as usize >= n)
-                .map(|&i| self.fix_ellipses[i as usize - n])
-                .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m));
-            let sector = if location.is_none() {
-                real.iter()
-                    .filter(|&&i| fuser.bearing_of(i).is_some())
-                    .min_by(|&&a, &&b| key_of(a).cmp(&key_of(b)))
-                    .and_then(|&i| fuser.bearing_of(i))
-            } else {
-                None
-            };
-
-            let mut kinds: Vec<Kind> = real.iter().map(|&i| fuser.nodes[i as usize].kind).collect();
-            kinds.sort_unstable();
-            kinds.dedup();
-
-            // Sources.
-            by_source.clear();
-            by_source.extend_from_slice(real);
-            by_source.sort_unstable_by_key(|&i| rank[fuser.nodes[i as usize].source as usize]);
-            let mut sources: Vec<SourceEvidence> = Vec::new();
-            let mut last_source = u32::MAX;
-            for &i in &by_source {
-                let node = &fuser.nodes[i as usize];
-                if node.source != last_source {
-                    last_source = node.source;
-                    sources.push(SourceEvidence {
-                        source: fuser.source_names[node.source as usize].clone(),
-                        info: fuser.source_info[node.source as usize],
-                        reports: 0,
-                        located_reports: 0,
-                        best_credibility: None,
-                        kinds: Vec::new(),
-                    });
-                }
-                if let Some(s) = sources.last_mut() {
-                    s.reports += 1;
-                    if node.role != Role::Bearing && node.u_m > 0.0 {
-                        s.located_reports += 1;
-                    }
-                    if let Some(c) = fuser.facts[i as usize].credibility {
-                        s.best_credibility = Some(s.best_credibility.map_or(c, |b| b.min(c)));
-                    }
-                    if !s.kinds.contains(&node.kind) {
-                        s.kinds.push(node.kind);
-                        s.kinds.sort_unstable();
-                    }
-                }
-            }
-
-            let context = self.context(real, &kinds, &sources, &mut hits);
-            let mut incident = FusedIncident {
-                id: String::new(),
-                status: super::IncidentStatus::Reported,
-                confidence: 0.0,
-                reasons: Vec::new(),
-                first_at,
-                last_at,
-                location,
-                kinds,
-                members,
-                sources,
-                fix,
-                sector,
-                context,
-            };
-            grade(&mut incident, &fuser.sources, &rules);
-            incidents.push((key_of(earliest), incident));
-        }
-        // Sort small (key, position) pairs, then move each incident once.
-        let mut order: Vec<(IncidentKey<'_>, u32)> = incidents
-            .iter()
-            .enumerate()
-            .map(|(k, (key, _))| (*key, k as u32))
-            .collect();
-        order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut slots: Vec<Option<FusedIncident>> =
-            incidents.into_iter().map(|(_, i)| Some(i)).collect();
-        let incidents: Vec<FusedIncident> = order
-            .iter()
-            .enumerate()
-            .filter_map(|(k, &(_, position))| {
-                let mut incident = slots[position as usize].take()?;
-                incident.id = format!("I{}", k + 1);
-                Some(incident)
+        let tables = Tables {
+            bearing_pos,
+            sound_speed,
+            rules,
+            rank,
+        };
+        // Each group on its own (in parallel), collected in group order.
+        let this = &self;
+        let mut built: Vec<Option<(IncidentKey<'_>, FusedIncident)>> = (0..groups as usize)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map_init(Scratch::default, |scratch, g| {
+                let ids = &flat[start[g] as usize..start[g + 1] as usize];
+                this.incident(ids, &tables, scratch)
             })
             .collect();
+        let rules = tables.rules;
+        // Sort small (key, position) pairs (keys are distinct), then move each incident once.
+        let mut order: Vec<(IncidentKey<'_>, u32)> = built
+            .iter()
+            .enumerate()
+            .filter_map(|(k, b)| b.as_ref().map(|(key, _)| (*key, k as u32)))
+            .collect();
+        order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut incidents: Vec<FusedIncident> = order
+            .iter()
+            .filter_map(|&(_, position)| built[position as usize].take().map(|(_, i)| i))
+            .collect();
+        drop(built);
+        incidents
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, incident)| incident.id = format!("I{}", k + 1));
         let equipment_groups = self.equipment_groups(&incidents);
         Fusion {
             equipment: equipment::estimates(&equipment_groups, &incidents),
@@ -1554,7 +1586,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
 
     /// What the dismissal rules need (see `grading.rs`).
     fn context(
-        &mut self,
+        &self,
         real: &[u32],
         kinds: &[Kind],
         sources: &[SourceEvidence],
@@ -1767,6 +1799,24 @@ impl<'f, 'a> Snapshot<'f, 'a> {
 /// The order of incidents: their earliest member's (time, source by name, source_ref,
 /// caller index).
 type IncidentKey<'f> = (DateTime<Utc>, u32, &'f str, usize);
+
+/// What building every incident of a snapshot shares.
+struct Tables {
+    /// Position in `Fuser::bearings` of each bearing node.
+    bearing_pos: FxHashMap<u32, usize>,
+    sound_speed: f64,
+    rules: GradingRules,
+    /// Each source's rank in name order.
+    rank: Vec<u32>,
+}
+
+/// Buffers reused from one incident to the next (one set per worker).
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<u32>,
+    located: Vec<(usize, bool, u32)>,
+    by_source: Vec<u32>,
+}
 
 fn most_frequent(ids: &[u32], names: &[String]) -> Option<String> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -166,3 +166,131 @@ fn snapshots_are_incremental() {
     }
     assert_eq!(fuser.finish(), fuse(&observations, &sources()));
 }
+
+/// A deterministic scene large enough to be split between threads: `events` events over a
+/// 60 km square and thirty days, each seen by a few of the sources (precise and coarse reports,
+/// bearings from both arrays, equipment), plus lone heat spots.
+fn large_scene(events: usize) -> Vec<Observation> {
+    const ARRAYS: [(&str, f64, f64); 2] =
+        [("array-1", -40_000.0, 0.0), ("array-2", 0.0, -40_000.0)];
+    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out: Vec<Observation> = Vec::new();
+    for e in 0..events {
+        let (t, east, north) = (
+            2_592_000.0 * next(),
+            60_000.0 * next() - 30_000.0,
+            60_000.0 * next() - 30_000.0,
+        );
+        let name = |out: &Vec<Observation>| format!("e{e}-{}", out.len());
+        let roll = next();
+        if roll < 0.2 {
+            let o = located(
+                "sat",
+                &name(&out),
+                Kind::ThermalAnomaly,
+                t,
+                pos(east, north),
+                375.0,
+            );
+            out.push(o);
+            continue;
+        }
+        if roll < 0.3 {
+            let o = located(
+                "uav",
+                &name(&out),
+                Kind::EquipmentSighting,
+                t,
+                pos(east, north),
+                50.0,
+            );
+            out.push(with_equipment(o, EquipmentClass::Tank, 1 + (e % 3) as u32));
+            continue;
+        }
+        // Heard by both arrays; seen from the air unless only heard.
+        if roll < 0.45 || next() < 0.3 {
+            for (array, e0, n0) in ARRAYS {
+                let az = (east - e0).atan2(north - n0).to_degrees() + next() - 0.5;
+                let mut o = bearing(
+                    array,
+                    &name(&out),
+                    Kind::Explosion,
+                    t + 120.0,
+                    pos(e0, n0),
+                    az,
+                    2.0,
+                );
+                if let Some(b) = o.bearing.as_mut() {
+                    b.max_range_m = Some(90_000.0);
+                }
+                out.push(o);
+            }
+        }
+        if roll >= 0.45 {
+            let o = located(
+                "uav",
+                &name(&out),
+                Kind::Explosion,
+                t,
+                pos(east + 20.0, north),
+                50.0,
+            );
+            out.push(o);
+        }
+        if next() < 0.5 {
+            let o = located(
+                "patrol",
+                &name(&out),
+                Kind::Explosion,
+                t + 900.0,
+                pos(east, north - 900.0),
+                3000.0,
+            );
+            out.push(o);
+        }
+        if next() < 0.1 {
+            let o = located(
+                "party",
+                &name(&out),
+                Kind::Explosion,
+                t + 300.0,
+                pos(east - 500.0, north),
+                1500.0,
+            );
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Fusion runs its independent work on rayon's threads: one thread or four, the result is
+/// the same, to the last bit.
+#[test]
+fn the_thread_count_changes_nothing() {
+    let observations = large_scene(20_000);
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+            .install(|| fuse(&observations, &sources()))
+    };
+    let one = on(1);
+    assert_exactly_once(&one, observations.len());
+    assert!(
+        one.incidents.len() > 10_000,
+        "{} incidents",
+        one.incidents.len()
+    );
+    assert!(
+        one.incidents.iter().any(|i| i.fix.is_some()),
+        "some bearings triangulate"
+    );
+    assert_eq!(on(4), one);
+}
