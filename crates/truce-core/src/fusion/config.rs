@@ -113,8 +113,9 @@ impl Default for EvidenceRule {
         windows[Kind::Explosion as usize] = w(900.0, 900.0, 500.0);
         windows[Kind::OutgoingFire as usize] = w(900.0, 900.0, 500.0);
         windows[Kind::SmallArmsFire as usize] = w(900.0, 900.0, 300.0);
-        // A heat spot is seen at the overpass, possibly well after the fire started.
-        windows[Kind::ThermalAnomaly as usize] = w(5400.0, 300.0, 300.0);
+        // A heat spot is seen at the overpass, possibly hours after the fire started (a fire
+        // burns on after the shelling that lit it).
+        windows[Kind::ThermalAnomaly as usize] = w(10800.0, 300.0, 300.0);
         windows[Kind::EquipmentSighting as usize] = w(6.0 * 3600.0, 6.0 * 3600.0, 500.0);
         windows[Kind::TroopPresence as usize] = w(6.0 * 3600.0, 6.0 * 3600.0, 500.0);
         windows[Kind::Movement as usize] = w(1800.0, 1800.0, 1000.0);

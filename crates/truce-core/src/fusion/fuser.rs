@@ -15,8 +15,12 @@
 //! - A coarse node must not bridge two events that it is too vague to tell apart: it joins
 //!   the *single best* matching anchor's or fix's incident (smallest distance in units of
 //!   the pair's combined uncertainty, plus a quarter of the time offset in units of the
-//!   windows; ties by time, then caller index). Coarse nodes that match nothing link with
-//!   each other by the rule (single linkage among themselves).
+//!   windows; ties by time, then caller index). A coarse node precise in place (coarse by
+//!   its long window only, such as a heat spot) that matches no anchor or fix joins, the
+//!   same way, the best placed coarse node of its kind and precision it matches (a fire seen
+//!   again at a later overpass), in rounds that each look only at the nodes placed in the
+//!   round before. Coarse nodes that match nothing link with each other by the rule (single
+//!   linkage among themselves).
 //! - Bearings (direction-only reports), in three steps:
 //!   1. a bearing whose sector (± `bearing_attach_sigmas` σ, out to `max_range_m` or
 //!      `bearing_default_range_m`) holds a compatible *anchor* whose window matches — after
@@ -68,6 +72,8 @@ const BUCKET_S: f64 = 4.0 * 3600.0;
 /// Bearings whose observers are this close (metres) and whose azimuths agree look at the
 /// same thing.
 const SAME_OBSERVER_M: f64 = 5000.0;
+/// The round of a coarse report not placed (yet).
+const FREE_ROUND: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -1076,6 +1082,58 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             match choice {
                 Some((_, m)) => self.sets.union(c, m),
                 None => free[c as usize] = true,
+            }
+        }
+        // A coarse report precise in place (coarse by its long window only) that matches no
+        // anchor or fix but matches a placed one of the same precision (a fire seen again at
+        // a later overpass) joins the best such report's incident. In rounds: each round looks only at the reports
+        // placed in the round before, so nothing depends on an order, and each report still
+        // joins one incident (it bridges nothing).
+        let mut round = vec![FREE_ROUND; fuser.nodes.len()];
+        for &c in &fuser.coarse {
+            if !free[c as usize] {
+                round[c as usize] = 0;
+            }
+        }
+        let mut last_round = 0;
+        let mut joins: Vec<(u32, u32)> = Vec::new();
+        loop {
+            joins.clear();
+            for &c in &fuser.coarse {
+                let node = fuser.nodes[c as usize];
+                if round[c as usize] != FREE_ROUND || node.u_m > rule.anchor_max_uncertainty_m {
+                    continue;
+                }
+                let mut best: Option<ScoreKey> = None;
+                for level in &fuser.coarse_levels {
+                    let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                    Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
+                    for &m in &hits {
+                        let other = &fuser.nodes[m as usize];
+                        if round[m as usize] == last_round
+                            && other.u_m <= rule.anchor_max_uncertainty_m
+                            && other.kind == node.kind
+                            && fuser.linked(&node, other).is_some()
+                        {
+                            let key = (score(&node, other), other.at_s, other.index, m);
+                            if best.is_none_or(|b| key_lt(key, b)) {
+                                best = Some(key);
+                            }
+                        }
+                    }
+                }
+                if let Some(b) = best {
+                    joins.push((c, b.3));
+                }
+            }
+            if joins.is_empty() {
+                break;
+            }
+            last_round += 1;
+            for &(c, m) in &joins {
+                self.sets.union(c, m);
+                round[c as usize] = last_round;
+                free[c as usize] = false;
             }
         }
         // Coarse reports that joined nothing link with each other (found now, locally).

@@ -230,3 +230,38 @@ fn a_coarse_report_never_bridges_two_incidents() {
         &[&["p1", "p2"]],
     );
 }
+
+#[test]
+fn a_fire_seen_at_later_overpasses_stays_with_its_shelling() {
+    // A shelling seen by a UAV; its fire by satellites 1 h, 3.5 h and 6 h later, each pixel
+    // within the window of the one before but the later ones not of the shelling's: one
+    // incident. A vague claim at the same place 4 h later is coarse in place and joins
+    // nothing by such a chain: its own incident.
+    let fire = |name: &str, t_s: f64, east_m: f64| {
+        located(
+            "sat",
+            name,
+            Kind::ThermalAnomaly,
+            t_s,
+            pos(east_m, 0.0),
+            375.0,
+        )
+    };
+    check_partition(
+        &[
+            located("uav", "shelling", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
+            fire("pass-1", 3600.0, 100.0),
+            fire("pass-2", 12_600.0, 150.0),
+            fire("pass-3", 21_600.0, -100.0),
+            located(
+                "patrol",
+                "vague",
+                Kind::Explosion,
+                14_400.0,
+                pos(0.0, 0.0),
+                5000.0,
+            ),
+        ],
+        &[&["shelling", "pass-1", "pass-2", "pass-3"], &["vague"]],
+    );
+}
