@@ -23,9 +23,11 @@
 //!   linkage among themselves).
 //! - Bearings (direction-only reports), in three steps:
 //!   1. a bearing whose sector (± `bearing_attach_sigmas` σ, out to `max_range_m` or
-//!      `bearing_default_range_m`) holds a compatible *anchor* whose window matches — after
-//!      the sound's travel time (range / `sound_speed_m_s`) for acoustic sources — joins
-//!      the best such anchor's incident;
+//!      `bearing_default_range_m`) holds a compatible *anchor* whose window matches joins
+//!      the best such anchor's incident. For an acoustic source the sound must have left
+//!      (arrival less range / `sound_speed_m_s`) within the anchor's window, and a bearing
+//!      up to `bearing_sigmas` σ off joins when its sound left within
+//!      `triangulation_time_s` of the anchor's own times (the shot seen and heard);
 //!   2. the others are triangulated greedily: every pair of bearings of different sources
 //!      whose lines cross ahead of both, within range, with event times (arrival minus
 //!      travel) within `triangulation_time_s` for acoustic sources (their windows for
@@ -35,7 +37,8 @@
 //!      pseudo-report (uncertainty = the ellipse's semi-major axis): up to
 //!      `fix_anchor_max_m` it links like an anchor, beyond it joins the best match or stays
 //!      alone; beyond `max_fix_semi_major_m` (near-parallel lines) it is no fix;
-//!   3. a bearing left over joins the best fix or coarse report its sector holds, or else
+//!   3. a bearing left over joins the best fix or coarse report its sector holds (an
+//!      acoustic one only when its sound left within that report's window), or else
 //!      the other left-over bearings of an observer within 5 km looking the same way
 //!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`) or of an observer it faces and
 //!      that faces it (the event between them, where lines cannot cross): an incident
@@ -745,6 +748,64 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
     }
 
+    /// Whether a bearing placed at `range_m` may have heard an event of the window
+    /// `[t0, t1]`: for an acoustic source, the sound left within that window (the window
+    /// already allows for the event's duration, the bearing's own time is exact but for the
+    /// travel); for others, their windows overlap.
+    fn heard_within(
+        &self,
+        id: u32,
+        range_m: f64,
+        (t0, t1): (f64, f64),
+        rule: &EvidenceRule,
+    ) -> bool {
+        let (w0, w1) = self
+            .sound_left(id, range_m, rule)
+            .unwrap_or_else(|| self.bearing_window(id, range_m, rule));
+        w0 <= t1 && t0 <= w1
+    }
+
+    /// For an acoustic bearing placed at `range_m`: when the sound it heard left, seconds
+    /// since the epoch (its report's times less the travel). `None` for other sources.
+    fn sound_left(&self, id: u32, range_m: f64, rule: &EvidenceRule) -> Option<(f64, f64)> {
+        let node = &self.fuser.nodes[id as usize];
+        (self.fuser.source_info[node.source as usize].discipline == Discipline::Acoustic).then(
+            || {
+                let delay = range_m / rule.sound_speed_m_s;
+                (
+                    node.at_s - delay,
+                    seconds(self.fuser.facts[id as usize].last_at) - delay,
+                )
+            },
+        )
+    }
+
+    /// Whether a bearing misses a located report by little enough to join it:
+    /// `bearing_attach_sigmas`, or `bearing_sigmas` when an acoustic bearing's sound left
+    /// within `triangulation_time_s` of the report's own times (the same shot, seen and
+    /// heard: a coincidence in time that an unrelated event seldom matches).
+    fn attachable(
+        &self,
+        id: u32,
+        miss_sigmas: f64,
+        range_m: f64,
+        anchor: u32,
+        rule: &EvidenceRule,
+    ) -> bool {
+        if miss_sigmas <= rule.bearing_attach_sigmas {
+            return true;
+        }
+        if miss_sigmas > rule.bearing_sigmas {
+            return false;
+        }
+        let Some((s0, s1)) = self.sound_left(id, range_m, rule) else {
+            return false;
+        };
+        let from = self.fuser.nodes[anchor as usize].at_s;
+        let until = seconds(self.fuser.facts[anchor as usize].last_at);
+        s0 <= until + rule.triangulation_time_s && from - rule.triangulation_time_s <= s1
+    }
+
     fn place_bearings(&mut self, rule: &EvidenceRule) {
         let fuser = self.fuser;
         if fuser.bearings.is_empty() {
@@ -770,13 +831,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 };
                 let miss_sigmas = miss_deg / line.sigma_deg;
-                if miss_sigmas > rule.bearing_attach_sigmas {
+                if !self.attachable(b, miss_sigmas, r, m, rule)
+                    || !self.heard_within(b, r, (other.t0, other.t1), rule)
+                {
                     continue;
                 }
                 let (w0, w1) = self.bearing_window(b, r, rule);
-                if w0 > other.t1 || other.t0 > w1 {
-                    continue;
-                }
                 let placed_node = Node {
                     t0: w0,
                     t1: w1,
@@ -1204,10 +1264,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
                     continue;
                 };
-                let (w0, w1) = self.bearing_window(b, r, rule);
                 if miss_deg / line.sigma_deg > rule.bearing_attach_sigmas
-                    || w0 > other.t1
-                    || other.t0 > w1
+                    || !self.heard_within(b, r, (other.t0, other.t1), rule)
                     || !fuser.compatible(&node, other)
                 {
                     continue;

@@ -14,6 +14,7 @@ fn sources() -> SourceRegistry {
         ("array-e", Reliability::B, Discipline::Acoustic),
         ("patrol", Reliability::C, Discipline::Patrol),
         ("sat", Reliability::B, Discipline::Satellite),
+        ("uav", Reliability::B, Discipline::Uav),
     ])
 }
 
@@ -194,4 +195,37 @@ fn a_bearing_joins_the_located_report_in_its_sector() {
     // The location is the heat spot's, not moved by the bearing.
     let (p, _) = joined.location.expect("located");
     assert!(great_circle_distance_m(p, event) < 1.0);
+}
+
+#[test]
+fn a_bearing_further_off_joins_a_report_only_when_heard_at_its_time() {
+    // A UAV sees an explosion 10 km north of an array at t = 0; the array's bearing misses
+    // it by 2.3σ (beyond the 2σ of a bearing alone, within the 3σ of a fix).
+    let event = pos(0.0, 10_000.0);
+    let scene = |sound_left_s: f64| {
+        check(&[
+            located("uav", "seen", Kind::Explosion, 0.0, event, 100.0),
+            heard("array-w", "w1", pos(0.0, 0.0), event, sound_left_s, 4.0),
+        ])
+    };
+    // The sound left 30 s after the UAV saw it: the same shot.
+    let same_time = scene(30.0);
+    assert_eq!(same_time.incidents.len(), 1);
+    assert_eq!(same_time.incidents[0].members, vec![0, 1]);
+    // Ten minutes later (within the explosion's window, not the shot's time): the bearing
+    // stays a sector of its own.
+    let later = scene(600.0);
+    assert_eq!(later.incidents.len(), 2);
+    let lone = later
+        .incidents
+        .iter()
+        .find(|i| i.members == vec![1])
+        .expect("the bearing alone");
+    assert!(lone.location.is_none() && lone.sector.is_some());
+    // Within 2σ it joins at either time.
+    let near = check(&[
+        located("uav", "seen", Kind::Explosion, 0.0, event, 100.0),
+        heard("array-w", "w1", pos(0.0, 0.0), event, 600.0, 2.0),
+    ]);
+    assert_eq!(near.incidents.len(), 1);
 }
