@@ -134,26 +134,10 @@ pub(crate) fn upsert_agreement(
     }
 }
 
-/// Maps the error of storing one assessment: a foreign-key failure means the observation
-/// id is unknown.
-pub(crate) fn assessment_error(
-    store: &Store,
-    observation_id: ObservationId,
-    e: rusqlite::Error,
-) -> StoreError {
-    let is_foreign_key = matches!(
-        &e,
-        rusqlite::Error::SqliteFailure(failure, _)
-            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
-    );
-    if is_foreign_key {
-        return StoreError::UnknownObservation {
-            path: store.path.clone(),
-            id: observation_id.0,
-            source: e,
-        };
-    }
-    store.err("storing an assessment")(e)
+/// Why an assessment cannot be stored, if it cannot (the schema no longer checks it).
+pub(crate) fn invalid_assessment_reason(assessment: &NewAssessment<'_>) -> Option<&'static str> {
+    (!(assessment.distance_m.is_finite() && assessment.distance_m >= 0.0))
+        .then_some("its distance is not a finite number of metres >= 0")
 }
 
 impl Store {
@@ -172,9 +156,29 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(INSERT_ASSESSMENT)
                 .map_err(self.err("storing an assessment"))?;
+            // The ids come from the caller: each is looked up (the schema has no foreign key).
+            let mut known = tx
+                .prepare_cached("SELECT 1 FROM observations WHERE id = ?1")
+                .map_err(self.err("looking up an observation"))?;
             for (observation_id, assessment) in rows {
+                if let Some(reason) = invalid_assessment_reason(assessment) {
+                    return Err(StoreError::InvalidAssessment {
+                        path: self.path.clone(),
+                        id: observation_id.0,
+                        reason,
+                    });
+                }
+                if !known
+                    .exists([observation_id.0])
+                    .map_err(self.err("looking up an observation"))?
+                {
+                    return Err(StoreError::UnknownObservation {
+                        path: self.path.clone(),
+                        id: observation_id.0,
+                    });
+                }
                 if insert_assessment(&mut stmt, agreement_row, *observation_id, assessment)
-                    .map_err(|e| assessment_error(self, *observation_id, e))?
+                    .map_err(self.err("storing an assessment"))?
                 {
                     written += 1;
                 }

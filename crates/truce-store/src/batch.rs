@@ -5,7 +5,7 @@ use truce_core::{Kind, Observation};
 use truce_geo::LonLat;
 
 use crate::assessments::{
-    AgreementRef, INSERT_ASSESSMENT, NewAssessment, assessment_error, insert_assessment,
+    AgreementRef, INSERT_ASSESSMENT, NewAssessment, insert_assessment, invalid_assessment_reason,
     upsert_agreement,
 };
 use crate::error::StoreError;
@@ -145,8 +145,10 @@ impl Store {
     /// stays unchanged and no batch row is added; a batch that brings only new assessments
     /// keeps its batch row.
     ///
-    /// A record refused by the schema (e.g. a latitude outside [-90, 90]) fails the whole
-    /// batch with [`StoreError::Record`].
+    /// A record that cannot be stored (a `source` or `source_ref` of the wrong length, a
+    /// position that is not finite or out of range, a negative distance) fails the whole
+    /// batch with [`StoreError::InvalidRecord`], naming the record and the reason; one the
+    /// schema refuses fails it with [`StoreError::Record`].
     pub fn ingest_batch(&mut self, batch: &NewBatch<'_>) -> Result<BatchReport, StoreError> {
         let mut writer = self.begin_batch(batch.label, batch.received_at, batch.agreement)?;
         let outcomes = writer.add(batch.records)?;
@@ -246,14 +248,12 @@ impl BatchWriter<'_> {
                     batch_id,
                 ))
             };
-            if let Some(p) = record.position
-                && !(p.lon_deg.is_finite() && p.lat_deg.is_finite())
-            {
+            if let Some(reason) = invalid_record_reason(record) {
                 return Err(StoreError::InvalidRecord {
                     path: store.path.clone(),
                     index,
                     key: record_key(record),
-                    reason: "its position is not finite",
+                    reason,
                 });
             }
             let outcome = if insert_revision(&mut insert, 1).map_err(refused)? == 1 {
@@ -298,7 +298,7 @@ impl BatchWriter<'_> {
             if let (Some(assessment), Some((assess, agreement_row))) =
                 (&record.assessment, assess.as_mut())
                 && insert_assessment(assess, *agreement_row, outcome.observation_id, assessment)
-                    .map_err(|e| assessment_error(store, outcome.observation_id, e))?
+                    .map_err(store.err("storing an assessment"))?
             {
                 report.assessments_written += 1;
             }
@@ -361,6 +361,39 @@ impl Store {
         }
         self.err("storing an observation")(e)
     }
+}
+
+/// Maximum lengths of the idempotency key's parts, in characters (`observation.md`).
+const MAX_SOURCE_CHARS: usize = 128;
+const MAX_SOURCE_REF_CHARS: usize = 256;
+
+/// Why a record cannot be stored, if it cannot: the checks the schema no longer makes per
+/// row (see [`crate::schema`], version 2), made here before anything reaches SQLite.
+fn invalid_record_reason(record: &NewRecord<'_>) -> Option<&'static str> {
+    // A string has at most as many characters as bytes: count only when the bytes say it
+    // may be too long.
+    let too_long = |text: &str, max: usize| text.len() > max && text.chars().count() > max;
+    if record.source.is_empty() || too_long(record.source, MAX_SOURCE_CHARS) {
+        return Some("its source is not 1 to 128 characters long");
+    }
+    if record.source_ref.is_empty() || too_long(record.source_ref, MAX_SOURCE_REF_CHARS) {
+        return Some("its source_ref is not 1 to 256 characters long");
+    }
+    if let Some(p) = record.position {
+        if !(p.lon_deg.is_finite() && p.lat_deg.is_finite()) {
+            return Some("its position is not finite");
+        }
+        if !(-180.0..=180.0).contains(&p.lon_deg) {
+            return Some("its longitude is outside [-180, 180]");
+        }
+        if !(-90.0..=90.0).contains(&p.lat_deg) {
+            return Some("its latitude is outside [-90, 90]");
+        }
+    }
+    record
+        .assessment
+        .as_ref()
+        .and_then(invalid_assessment_reason)
 }
 
 fn record_key(record: &NewRecord<'_>) -> String {

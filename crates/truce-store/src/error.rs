@@ -14,11 +14,12 @@ use std::time::Duration;
 /// | `BadSchemaVersion` | a negative `user_version`: the file was tampered with | restore from backup |
 /// | `NotWal` | the file cannot use WAL journaling (e.g. a network file system) | move it to a local disk |
 /// | `Busy` | another writer held the store for longer than the busy timeout | retry, or raise the timeout |
-/// | `InvalidRecord` | one record of a batch is invalid before SQLite sees it (a NaN coordinate) | fix the input |
+/// | `InvalidRecord` | one record of a batch is invalid before SQLite sees it (a key of the wrong length, a coordinate out of range or NaN) | fix the input |
 /// | `Record` | one record of a batch was refused (a constraint); nothing of the batch was written | fix the input |
 /// | `AssessmentWithoutAgreement` | a record carries an assessment but the batch names no agreement | a caller bug |
 /// | `AgreementMismatch` | an agreement version is already stored with another id | a caller bug or a hash collision |
 /// | `UnknownObservation` | an assessment names an observation id that is not stored | a caller bug |
+/// | `InvalidAssessment` | an assessment to record is invalid (a negative or non-finite distance) | a caller bug |
 /// | `Corrupt` | a stored row does not read back as written | restore from backup |
 /// | `Sqlite` | any other SQLite failure, with what the store was doing | see the source |
 #[derive(Debug, thiserror::Error)]
@@ -102,11 +103,13 @@ pub enum StoreError {
     },
 
     #[error("store {path}: no observation with id {id} to assess")]
-    UnknownObservation {
+    UnknownObservation { path: PathBuf, id: i64 },
+
+    #[error("store {path}: the assessment of observation {id} was refused: {reason}")]
+    InvalidAssessment {
         path: PathBuf,
         id: i64,
-        #[source]
-        source: rusqlite::Error,
+        reason: &'static str,
     },
 
     #[error("store {path} is corrupt: {what}")]

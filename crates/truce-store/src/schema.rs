@@ -62,6 +62,18 @@
 //! | `side` | TEXT NOT NULL | `inside` or `outside` the control polygon |
 //! | `distance_m` | REAL NOT NULL | distance to the contact line, metres, ≥ 0 |
 //! | `zone` | TEXT NOT NULL | the zone id (a band's id, or `outside`) |
+//!
+//! # Version 2: the same tables without per-row constraints
+//!
+//! Migration 2 rebuilds `observations` and `assessments` with the same columns, the same
+//! idempotency index, triggers and view, but without the `CHECK` constraints and foreign keys
+//! of version 1. SQLite evaluated them on every inserted row (a length, a range, a parent
+//! lookup in `batches`, `agreements` and `observations` for each row): about a quarter of the
+//! writer's time in a bulk ingest. The store is the only writer and guarantees the same by
+//! construction: the batch writer checks every record before it reaches SQLite (lengths of
+//! `source` and `source_ref`, finite coordinates in range, a finite distance ≥ 0; see
+//! `batch.rs`), the references it writes are rows of its own transaction, and
+//! `record_assessments` looks each observation id up before storing its assessment.
 
 /// `PRAGMA application_id` of a Truce store: the bytes `TRUC`.
 pub const APPLICATION_ID: i64 = 0x5452_5543;
@@ -70,7 +82,7 @@ pub const APPLICATION_ID: i64 = 0x5452_5543;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from schema version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
 
 const MIGRATION_1: &str = "
 PRAGMA application_id = 1414681923;
@@ -137,6 +149,69 @@ CREATE TABLE assessments (
     zone           TEXT    NOT NULL,
     PRIMARY KEY (agreement_row, observation_id)
 ) WITHOUT ROWID;
+";
+
+/// Rebuilds `observations` and `assessments` without `CHECK` constraints and foreign keys
+/// (see the module documentation), keeping every row and row id. `assessments` goes first:
+/// with foreign keys on, dropping `observations` while `assessments` refers to it would fail.
+const MIGRATION_2: &str = "
+DROP VIEW current_observations;
+
+CREATE TABLE assessments_v2 (
+    agreement_row  INTEGER NOT NULL,
+    observation_id INTEGER NOT NULL,
+    side           TEXT    NOT NULL,
+    distance_m     REAL    NOT NULL,
+    zone           TEXT    NOT NULL,
+    PRIMARY KEY (agreement_row, observation_id)
+) WITHOUT ROWID;
+INSERT INTO assessments_v2 (agreement_row, observation_id, side, distance_m, zone)
+    SELECT agreement_row, observation_id, side, distance_m, zone FROM assessments;
+DROP TABLE assessments;
+ALTER TABLE assessments_v2 RENAME TO assessments;
+
+CREATE TABLE observations_v2 (
+    id             INTEGER PRIMARY KEY,
+    source         TEXT    NOT NULL,
+    source_ref     TEXT    NOT NULL,
+    revision       INTEGER NOT NULL,
+    content_sha256 BLOB    NOT NULL,
+    body           TEXT    NOT NULL,
+    kind           TEXT    NOT NULL,
+    observed_at_s  INTEGER NOT NULL,
+    lon            REAL,
+    lat            REAL,
+    batch_id       INTEGER NOT NULL
+);
+INSERT INTO observations_v2 (id, source, source_ref, revision, content_sha256, body, kind,
+                             observed_at_s, lon, lat, batch_id)
+    SELECT id, source, source_ref, revision, content_sha256, body, kind,
+           observed_at_s, lon, lat, batch_id
+    FROM observations ORDER BY id;
+DROP TABLE observations;
+ALTER TABLE observations_v2 RENAME TO observations;
+
+CREATE UNIQUE INDEX observations_key ON observations (source, source_ref, revision);
+
+CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations
+BEGIN
+    SELECT RAISE(ABORT, 'observations are immutable: a correction is a new revision');
+END;
+
+CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations
+BEGIN
+    SELECT RAISE(ABORT, 'observations are immutable: a correction is a new revision');
+END;
+
+CREATE VIEW current_observations AS
+SELECT o.*
+FROM observations AS o
+WHERE NOT EXISTS (
+    SELECT 1 FROM observations AS later
+    WHERE later.source = o.source
+      AND later.source_ref = o.source_ref
+      AND later.revision > o.revision
+);
 ";
 
 #[cfg(test)]

@@ -152,22 +152,23 @@ fn a_newer_schema_is_refused_with_an_exact_message_and_left_unchanged() {
         .expect("set user_version");
 
     let err = Store::open(&path).expect_err("must refuse");
+    let supported = truce_store::schema::SCHEMA_VERSION;
     assert!(
         matches!(
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: s,
                 ..
-            }
+            } if s == supported
         ),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "store {} has schema version 99, but this truce understands only up to 1: \
-             upgrade truce",
+            "store {} has schema version 99, but this truce understands only up to \
+             {supported}: upgrade truce",
             path.display()
         )
     );
@@ -203,6 +204,248 @@ fn a_foreign_database_or_file_is_refused() {
     .expect("write");
     let err = Store::open(&text).expect_err("must refuse");
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
+}
+
+/// A store as version 1 of the schema left it: migration 1 only, 16 KiB pages, foreign keys
+/// on, with two batches (a revision among them), an agreement and assessments.
+fn version_1_store(path: &Path) {
+    let conn = raw(path);
+    conn.pragma_update(None, "page_size", 16_384)
+        .expect("page size");
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .expect("wal");
+    assert_eq!(mode, "wal");
+    conn.pragma_update(None, "foreign_keys", true).expect("fk");
+    conn.execute_batch(truce_store::schema::MIGRATIONS[0])
+        .expect("migration 1");
+    conn.pragma_update(None, "user_version", 1)
+        .expect("version");
+    conn.execute_batch(
+        "INSERT INTO batches VALUES (1, 'a.csv', 1757000000, 2, 2, 0, 0);
+         INSERT INTO batches VALUES (2, 'b.csv', 1757000100, 1, 0, 1, 0);
+         INSERT INTO agreements VALUES (1, 'sha256:0f0f', 'minsk-2', NULL);",
+    )
+    .expect("version 1 rows");
+    let rows = [
+        (1, "a", 1, r#"{"v":1}"#, Some((38.9, 48.5)), 1),
+        (2, "b", 1, r#"{"v":2}"#, None, 1),
+        (7, "a", 2, r#"{"v":3}"#, Some((38.8, 48.4)), 2),
+    ];
+    for (id, source_ref, revision, body, position, batch) in rows {
+        conn.execute(
+            "INSERT INTO observations VALUES (?1, 'firms:viirs:n20', ?2, ?3, ?4, ?5, \
+             'thermal_anomaly', 1757000000, ?6, ?7, ?8)",
+            rusqlite::params![
+                id,
+                source_ref,
+                revision,
+                &sha256(body)[..],
+                body,
+                position.map(|p: (f64, f64)| p.0),
+                position.map(|p| p.1),
+                batch
+            ],
+        )
+        .expect("version 1 observation");
+    }
+    conn.execute_batch(
+        "INSERT INTO assessments VALUES (1, 1, 'inside', 1200.5, 'security'),
+                                        (1, 7, 'outside', 60000.0, 'outside');",
+    )
+    .expect("version 1 assessments");
+}
+
+/// Every object's SQL, in a stable order: the shape of a schema.
+fn schema_sql(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT type || ' ' || name || ': ' || sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name")
+        .expect("schema");
+    stmt.query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("sql")
+}
+
+#[test]
+fn a_version_1_store_is_upgraded_with_every_row_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v1.db");
+    version_1_store(&path);
+    let before = rusqlite::Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT group_concat(id || ' ' || source_ref || ' ' || revision || ' ' || \
+                 hex(content_sha256) || ' ' || body || ' ' || ifnull(lon, '-'), '; ') \
+                 FROM (SELECT * FROM observations ORDER BY id)",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+        })
+        .expect("v1 rows");
+
+    let mut store = Store::open(&path).expect("upgrade");
+    assert_eq!(store.schema_version().expect("version"), 2);
+    let fp = store.fingerprint().expect("fp");
+    assert_eq!(
+        (
+            fp.batches,
+            fp.observations,
+            fp.last_observation_id,
+            fp.agreements,
+            fp.assessments
+        ),
+        (2, 3, 7, 1, 2)
+    );
+    let conn = raw(&path);
+    let after: String = conn
+        .query_row(
+            "SELECT group_concat(id || ' ' || source_ref || ' ' || revision || ' ' || \
+             hex(content_sha256) || ' ' || body || ' ' || ifnull(lon, '-'), '; ') \
+             FROM (SELECT * FROM observations ORDER BY id)",
+            [],
+            |row| row.get(0),
+        )
+        .expect("v2 rows");
+    assert_eq!(after, before);
+    let page_size: i64 = conn
+        .pragma_query_value(None, "page_size", |row| row.get(0))
+        .expect("page size");
+    assert_eq!(page_size, 16_384, "an existing store keeps its page size");
+
+    // The upgraded schema is the one a new store gets, without per-row constraints.
+    let fresh_dir = tempfile::tempdir().expect("tempdir");
+    let fresh = fresh_dir.path().join("new.db");
+    drop(Store::open(&fresh).expect("new store"));
+    let upgraded = schema_sql(&conn);
+    assert_eq!(upgraded, schema_sql(&raw(&fresh)));
+    let per_row = upgraded
+        .iter()
+        .filter(|sql| sql.contains("observations") || sql.contains("assessments"));
+    assert!(
+        per_row
+            .clone()
+            .all(|sql| !sql.contains("CHECK") && !sql.contains("REFERENCES")),
+        "{upgraded:#?}"
+    );
+    assert_eq!(
+        per_row.count(),
+        6,
+        "table, index, view, triggers: {upgraded:#?}"
+    );
+
+    // Revisions, the current view, assessments and immutability carry over.
+    let a = store
+        .current_revision("firms:viirs:n20", "a")
+        .expect("lookup")
+        .expect("a");
+    assert_eq!(
+        (a.id, a.revision, a.canonical_json.as_str()),
+        (ObservationId(7), 2, r#"{"v":3}"#)
+    );
+    let stored = store
+        .assessment(ObservationId(7), "sha256:0f0f")
+        .expect("read")
+        .expect("assessment");
+    assert_eq!(
+        (stored.side, stored.distance_m),
+        (PartySide::Outside, 60000.0)
+    );
+    let current: i64 = conn
+        .query_row("SELECT count(*) FROM current_observations", [], |row| {
+            row.get(0)
+        })
+        .expect("view");
+    assert_eq!(current, 2);
+    let err = conn
+        .execute("DELETE FROM observations", [])
+        .expect_err("immutable");
+    assert!(
+        err.to_string().contains("observations are immutable"),
+        "{err}"
+    );
+    check_ingest(
+        &mut store,
+        &[
+            rec("a", r#"{"v":3}"#),
+            rec("b", r#"{"v":4}"#),
+            rec("c", "{}"),
+        ],
+        "dup:2 rev:2 new:1",
+    );
+    assert_eq!(store.fingerprint().expect("fp").last_observation_id, 9);
+}
+
+#[test]
+fn a_record_the_schema_no_longer_checks_is_refused_by_the_store() {
+    let (_dir, _path, mut store) = temp_store();
+    check_ingest(&mut store, &[rec("a", "{}")], "new:1");
+    let before = store.fingerprint().expect("fp");
+    let long_ref: &'static str = "r".repeat(257).leak();
+    let wide_ref: &'static str = "é".repeat(256).leak(); // 512 bytes, 256 characters: fine
+    let cases: [(Rec, &str); 5] = [
+        (
+            Rec {
+                source: "",
+                ..rec("b", "{}")
+            },
+            "its source is not 1 to 128 characters long",
+        ),
+        (
+            rec("", "{}"),
+            "its source_ref is not 1 to 256 characters long",
+        ),
+        (
+            rec(long_ref, "{}"),
+            "its source_ref is not 1 to 256 characters long",
+        ),
+        (
+            Rec {
+                position: Some(LonLat::new(180.5, 48.0)),
+                ..rec("b", "{}")
+            },
+            "its longitude is outside [-180, 180]",
+        ),
+        (
+            Rec {
+                position: Some(LonLat::new(38.0, -90.5)),
+                ..rec("b", "{}")
+            },
+            "its latitude is outside [-90, 90]",
+        ),
+    ];
+    for (bad, expected) in cases {
+        let err = ingest(&mut store, 300, &[rec("ok", "{}"), bad]).expect_err(expected);
+        assert!(
+            matches!(&err, StoreError::InvalidRecord { index: 1, reason, .. } if *reason == expected),
+            "{expected}: {err:?}"
+        );
+        assert_eq!(store.fingerprint().expect("fp"), before, "{expected}");
+    }
+
+    // A distance that is not a number, through record_assessments (in a batch: see
+    // `ingest_and_assess_are_one_transaction`).
+    let id = store
+        .current_revision("firms:viirs:n20", "a")
+        .expect("lookup")
+        .expect("a")
+        .id;
+    let row = NewAssessment {
+        side: PartySide::Inside,
+        distance_m: f64::NAN,
+        zone_id: "security",
+    };
+    let err = store
+        .record_assessments(&AGREEMENT, &[(id, row)])
+        .expect_err("NaN distance");
+    assert!(
+        matches!(err, StoreError::InvalidAssessment { id: i, .. } if i == id.0),
+        "{err:?}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+
+    // 256 two-byte characters are within the limit.
+    check_ingest(&mut store, &[rec(wide_ref, "{}")], "new:1");
 }
 
 // ---- idempotent batches --------------------------------------------------------------------
@@ -338,7 +581,11 @@ fn a_batch_failing_mid_way_leaves_the_store_unchanged() {
     ];
     let err = ingest(&mut store, 200, &batch).expect_err("latitude 95 is refused");
     assert!(
-        matches!(&err, StoreError::Record { index: 2, key, .. } if key == "firms:viirs:n20 c"),
+        matches!(
+            &err,
+            StoreError::InvalidRecord { index: 2, key, reason: "its latitude is outside [-90, 90]", .. }
+                if key == "firms:viirs:n20 c"
+        ),
         "{err:?}"
     );
     assert_eq!(store.fingerprint().expect("fp"), before);
@@ -569,7 +816,7 @@ fn ingest_and_assess_are_one_transaction() {
         .map(|(r, h)| new_record(r, h))
         .collect();
     records[0].assessment = Some(assessed(10.0));
-    records[1].assessment = Some(assessed(-1.0)); // refused by the schema: distance < 0
+    records[1].assessment = Some(assessed(-1.0)); // refused by the store: distance < 0
     let batch = NewBatch {
         label: "x",
         received_at: at(1),
@@ -577,7 +824,10 @@ fn ingest_and_assess_are_one_transaction() {
         agreement: Some(AGREEMENT),
     };
     let err = store.ingest_batch(&batch).expect_err("negative distance");
-    assert!(matches!(err, StoreError::Sqlite { .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::InvalidRecord { index: 1, .. }),
+        "{err:?}"
+    );
     assert_eq!(store.fingerprint().expect("fp").observations, 0);
 
     records[1].assessment = Some(assessed(20.0));
