@@ -656,7 +656,6 @@ struct Snapshot<'f, 'a> {
     /// Precise fixes, and imprecise ones left free.
     fix_grid: Grid,
     loose_fixes: Grid,
-    hits: Vec<u32>,
 }
 
 impl<'f, 'a> Snapshot<'f, 'a> {
@@ -672,7 +671,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             in_fix: Vec::new(),
             fix_grid: Grid::new(1.0, 1.0),
             loose_fixes: Grid::new(1.0, 1.0),
-            hits: Vec::new(),
         }
     }
 
@@ -696,14 +694,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 
     /// The best anchor for a node (coarse or fix) by normalised distance and time offset.
-    fn best_anchor(&mut self, node: &Node) -> Option<u32> {
+    fn best_anchor(&self, node: &Node, hits: &mut Vec<u32>) -> Option<u32> {
         let fuser = self.fuser;
         let mut best: Option<(f64, f64, usize, u32)> = None;
-        let mut hits = std::mem::take(&mut self.hits);
         for level in &fuser.levels {
             let radius = fuser.search_radius_m(node, level.max_u_m, level.max_extent_m);
-            Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, &mut hits);
-            for &m in &hits {
+            Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, hits);
+            for &m in hits.iter() {
                 let other = &fuser.nodes[m as usize];
                 if let Some(d) = fuser.linked(node, other) {
                     let score = d / node.u_m.hypot(other.u_m) + time_offset(node, other);
@@ -714,7 +711,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 }
             }
         }
-        self.hits = hits;
         best.map(|b| b.3)
     }
 
@@ -811,127 +807,182 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         if fuser.bearings.is_empty() {
             return;
         }
-        // 1. Bearings whose sector holds a precise located report (an anchor) join its incident.
+        // 1. Bearings whose sector holds a precise located report (an anchor) join its incident
+        //    (each chosen on its own, in parallel, then joined in order).
+        let this = &*self;
+        let choices: Vec<Option<(u32, f64)>> = fuser
+            .bearings
+            .par_iter()
+            .with_min_len(64)
+            .map(|&b| this.anchor_in_sector(b, rule))
+            .collect();
         let mut placed = vec![false; fuser.bearings.len()];
-        for (k, &b) in fuser.bearings.iter().enumerate() {
-            let node = fuser.nodes[b as usize];
-            let Some(bearing) = fuser.bearing_of(b) else {
-                continue;
-            };
-            let line = line_of(&bearing);
-            let range = bearing_range_m(&bearing, rule);
-            let candidates = self.sector_candidates(&line, range, node.t0, node.t1, rule);
-            let mut best: Option<(f64, f64, usize, u32, f64)> = None;
-            for m in candidates {
-                let other = &fuser.nodes[m as usize];
-                if !fuser.compatible(&node, other) {
-                    continue;
-                }
-                let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
-                    continue;
-                };
-                let miss_sigmas = miss_deg / line.sigma_deg;
-                if !self.attachable(b, miss_sigmas, r, m, rule)
-                    || !self.heard_within(b, r, (other.t0, other.t1), rule)
-                {
-                    continue;
-                }
-                let (w0, w1) = self.bearing_window(b, r, rule);
-                let placed_node = Node {
-                    t0: w0,
-                    t1: w1,
-                    ..node
-                };
-                let score = miss_sigmas + time_offset(&placed_node, other);
-                let key = (score, other.at_s, other.index, m);
-                if best.is_none_or(|b| key_lt(key, (b.0, b.1, b.2, b.3))) {
-                    best = Some((key.0, key.1, key.2, key.3, r));
-                }
-            }
-            if let Some((_, _, _, m, r)) = best {
+        for (k, (&b, choice)) in fuser.bearings.iter().zip(choices).enumerate() {
+            if let Some((m, r)) = choice {
                 self.sets.union(b, m);
                 placed[k] = true;
                 self.bearing_range[k] = Some(r);
             }
         }
+        self.triangulate_free(&placed, rule);
+        self.placed = placed;
+    }
 
-        // 2. The others are triangulated, greedily: the most consistent crossing pair first
-        //    (event times closest), then every other bearing whose sector holds the fix at a
-        //    consistent time, each bearing in one fix at most.
+    /// The anchor a bearing's sector holds that matches it best, and its range.
+    fn anchor_in_sector(&self, b: u32, rule: &EvidenceRule) -> Option<(u32, f64)> {
+        let fuser = self.fuser;
+        let node = fuser.nodes[b as usize];
+        let bearing = fuser.bearing_of(b)?;
+        let line = line_of(&bearing);
+        let range = bearing_range_m(&bearing, rule);
+        let candidates = self.sector_candidates(&line, range, node.t0, node.t1, rule);
+        let mut best: Option<(f64, f64, usize, u32, f64)> = None;
+        for m in candidates {
+            let other = &fuser.nodes[m as usize];
+            if !fuser.compatible(&node, other) {
+                continue;
+            }
+            let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
+                continue;
+            };
+            let miss_sigmas = miss_deg / line.sigma_deg;
+            if !self.attachable(b, miss_sigmas, r, m, rule)
+                || !self.heard_within(b, r, (other.t0, other.t1), rule)
+            {
+                continue;
+            }
+            let (w0, w1) = self.bearing_window(b, r, rule);
+            let placed_node = Node {
+                t0: w0,
+                t1: w1,
+                ..node
+            };
+            let score = miss_sigmas + time_offset(&placed_node, other);
+            let key = (score, other.at_s, other.index, m);
+            if best.is_none_or(|b| key_lt(key, (b.0, b.1, b.2, b.3))) {
+                best = Some((key.0, key.1, key.2, key.3, r));
+            }
+        }
+        best.map(|(_, _, _, m, r)| (m, r))
+    }
+
+    /// 2. The bearings not `placed` are triangulated, greedily: the most consistent crossing
+    ///    pair first (event times closest), then every other bearing whose sector holds the
+    ///    fix at a consistent time, each bearing in one fix at most.
+    fn triangulate_free(&mut self, placed: &[bool], rule: &EvidenceRule) {
+        let fuser = self.fuser;
         let position: FxHashMap<u32, usize> = fuser
             .bearings
             .iter()
             .enumerate()
             .map(|(k, &b)| (b, k))
             .collect();
-        let mut pairs: Vec<(f64, usize, usize, usize, usize)> = Vec::new();
+        // Crossing pairs, found for each bearing on its own (in parallel), kept in order.
+        let this = &*self;
+        let found: Vec<Vec<CrossingPair>> = (0..fuser.bearings.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map_init(Vec::new, |hits, k| {
+                let mut pairs = Vec::new();
+                this.crossing_pairs(k, &position, placed, rule, hits, &mut pairs);
+                pairs
+            })
+            .collect();
+        let mut pairs: Vec<CrossingPair> = Vec::new();
         let mut partners: Vec<Vec<usize>> = vec![Vec::new(); fuser.bearings.len()];
-        let mut hits = Vec::new();
-        for (k, &a) in fuser.bearings.iter().enumerate() {
-            if placed[k] {
-                continue;
-            }
-            let node_a = fuser.nodes[a as usize];
-            let Some(ba) = fuser.bearing_of(a) else {
+        for pair in found.into_iter().flatten() {
+            let (_, _, _, k, kb) = pair;
+            pairs.push(pair);
+            partners[k].push(kb);
+            partners[kb].push(k);
+        }
+        self.grow_fixes(pairs, partners, rule);
+    }
+
+    /// The pairs `(score, lower caller index, higher, k, kb)` of the bearing at position `k`
+    /// with the earlier-added free bearings whose lines cross it consistently.
+    fn crossing_pairs(
+        &self,
+        k: usize,
+        position: &FxHashMap<u32, usize>,
+        placed: &[bool],
+        rule: &EvidenceRule,
+        hits: &mut Vec<u32>,
+        pairs: &mut Vec<CrossingPair>,
+    ) {
+        let fuser = self.fuser;
+        let a = fuser.bearings[k];
+        if placed[k] {
+            return;
+        }
+        let node_a = fuser.nodes[a as usize];
+        let Some(ba) = fuser.bearing_of(a) else {
+            return;
+        };
+        let reach = bearing_range_m(&ba, rule) + fuser.bearing_max_range_m;
+        Fuser::candidates(
+            &fuser.bearing_grid,
+            &node_a,
+            reach,
+            node_a.t0,
+            node_a.t1,
+            hits,
+        );
+        for &b in hits.iter() {
+            let Some(&kb) = position.get(&b) else {
                 continue;
             };
-            let reach = bearing_range_m(&ba, rule) + fuser.bearing_max_range_m;
-            Fuser::candidates(
-                &fuser.bearing_grid,
-                &node_a,
-                reach,
-                node_a.t0,
-                node_a.t1,
-                &mut hits,
-            );
-            for &b in &hits {
-                let Some(&kb) = position.get(&b) else {
-                    continue;
-                };
-                if b >= a || placed[kb] {
-                    continue;
-                }
-                let node_b = fuser.nodes[b as usize];
-                if node_b.source == node_a.source || !fuser.compatible(&node_a, &node_b) {
-                    continue;
-                }
-                let Some(bb) = fuser.bearing_of(b) else {
-                    continue;
-                };
-                // In an order of content, so that rounding cannot depend on arrival.
-                let content = |n: &Node, b: &Bearing| {
-                    (
-                        n.at_s,
-                        b.observer.lon_deg,
-                        b.observer.lat_deg,
-                        b.azimuth_deg,
-                    )
-                };
-                let (ka_, kb_) = (content(&node_a, &ba), content(&node_b, &bb));
-                let a_first = ka_
-                    .0
-                    .total_cmp(&kb_.0)
-                    .then(ka_.1.total_cmp(&kb_.1))
-                    .then(ka_.2.total_cmp(&kb_.2))
-                    .then(ka_.3.total_cmp(&kb_.3))
-                    .then(node_a.index.cmp(&node_b.index))
-                    .is_lt();
-                let crossing = if a_first {
-                    self.pair_crosses((a, &ba), (b, &bb), rule)
-                } else {
-                    self.pair_crosses((b, &bb), (a, &ba), rule)
-                };
-                if let Some(score) = crossing {
-                    let (ia, ib) = (
-                        node_a.index.min(node_b.index),
-                        node_a.index.max(node_b.index),
-                    );
-                    pairs.push((score, ia, ib, k, kb));
-                    partners[k].push(kb);
-                    partners[kb].push(k);
-                }
+            if b >= a || placed[kb] {
+                continue;
+            }
+            let node_b = fuser.nodes[b as usize];
+            if node_b.source == node_a.source || !fuser.compatible(&node_a, &node_b) {
+                continue;
+            }
+            let Some(bb) = fuser.bearing_of(b) else {
+                continue;
+            };
+            // In an order of content, so that rounding cannot depend on arrival.
+            let content = |n: &Node, b: &Bearing| {
+                (
+                    n.at_s,
+                    b.observer.lon_deg,
+                    b.observer.lat_deg,
+                    b.azimuth_deg,
+                )
+            };
+            let (ka_, kb_) = (content(&node_a, &ba), content(&node_b, &bb));
+            let a_first = ka_
+                .0
+                .total_cmp(&kb_.0)
+                .then(ka_.1.total_cmp(&kb_.1))
+                .then(ka_.2.total_cmp(&kb_.2))
+                .then(ka_.3.total_cmp(&kb_.3))
+                .then(node_a.index.cmp(&node_b.index))
+                .is_lt();
+            let crossing = if a_first {
+                self.pair_crosses((a, &ba), (b, &bb), rule)
+            } else {
+                self.pair_crosses((b, &bb), (a, &ba), rule)
+            };
+            if let Some(score) = crossing {
+                let (ia, ib) = (
+                    node_a.index.min(node_b.index),
+                    node_a.index.max(node_b.index),
+                );
+                pairs.push((score, ia, ib, k, kb));
             }
         }
+    }
+
+    /// Fixes grown greedily from the crossing `pairs` (see [`Snapshot::triangulate_free`]).
+    fn grow_fixes(
+        &mut self,
+        mut pairs: Vec<CrossingPair>,
+        partners: Vec<Vec<usize>>,
+        rule: &EvidenceRule,
+    ) {
+        let fuser = self.fuser;
         pairs.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
         let n = fuser.nodes.len() as u32;
         let mut in_fix = vec![false; fuser.bearings.len()];
@@ -1032,7 +1083,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             });
             self.fix_ellipses.push(fix.ellipse);
         }
-        self.placed = placed;
         self.in_fix = in_fix;
     }
 
@@ -1090,8 +1140,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         // The best of anchors and precise fixes.
-        let best = |this: &mut Self, node: &Node, hits: &mut Vec<u32>| -> Option<u32> {
-            let mut best = this.best_anchor(node).map(|m| {
+        let best = |this: &Self, node: &Node, hits: &mut Vec<u32>| -> Option<u32> {
+            let mut best = this.best_anchor(node, hits).map(|m| {
                 let other = &fuser.nodes[m as usize];
                 (score(node, other), other.at_s, other.index, m)
             });
@@ -1120,27 +1170,37 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         let loose_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
-        // Coarse reports: the best anchor or fix (an imprecise one alone included).
-        let mut free = vec![false; fuser.nodes.len()];
-        for &c in &fuser.coarse {
-            let node = fuser.nodes[c as usize];
-            let mut choice = best(self, &node, &mut hits).map(|m| {
-                let other = *self.node(m);
-                ((score(&node, &other), other.at_s, other.index, m), m)
-            });
-            let radius = fuser.search_radius_m(&node, loose_max, rule.max_extent_m());
-            Fuser::candidates(&loose, &node, radius, node.t0, node.t1, &mut hits);
-            for &g in &hits {
-                let other = &self.fixes[(g - n) as usize];
-                if fuser.linked(&node, other).is_some() {
-                    let key = (score(&node, other), other.at_s, other.index, g);
-                    if choice.is_none_or(|(k, _)| key_lt(key, k)) {
-                        choice = Some((key, g));
+        // Coarse reports: the best anchor or fix (an imprecise one alone included), each
+        // chosen on its own (in parallel: the choices read the snapshot only), then joined.
+        let this = &*self;
+        let choices: Vec<Option<u32>> = fuser
+            .coarse
+            .par_iter()
+            .with_min_len(256)
+            .map_init(Vec::new, |hits, &c| {
+                let node = fuser.nodes[c as usize];
+                let mut choice = best(this, &node, hits).map(|m| {
+                    let other = *this.node(m);
+                    ((score(&node, &other), other.at_s, other.index, m), m)
+                });
+                let radius = fuser.search_radius_m(&node, loose_max, rule.max_extent_m());
+                Fuser::candidates(&loose, &node, radius, node.t0, node.t1, hits);
+                for &g in hits.iter() {
+                    let other = &this.fixes[(g - n) as usize];
+                    if fuser.linked(&node, other).is_some() {
+                        let key = (score(&node, other), other.at_s, other.index, g);
+                        if choice.is_none_or(|(k, _)| key_lt(key, k)) {
+                            choice = Some((key, g));
+                        }
                     }
                 }
-            }
+                choice.map(|(_, m)| m)
+            })
+            .collect();
+        let mut free = vec![false; fuser.nodes.len()];
+        for (&c, choice) in fuser.coarse.iter().zip(choices) {
             match choice {
-                Some((_, m)) => self.sets.union(c, m),
+                Some(m) => self.sets.union(c, m),
                 None => free[c as usize] = true,
             }
         }
@@ -1156,36 +1216,43 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         let mut last_round = 0;
-        let mut joins: Vec<(u32, u32)> = Vec::new();
         loop {
-            joins.clear();
-            for &c in &fuser.coarse {
-                let node = fuser.nodes[c as usize];
-                if round[c as usize] != FREE_ROUND || node.u_m > rule.anchor_max_uncertainty_m {
-                    continue;
-                }
-                let mut best: Option<ScoreKey> = None;
-                for level in &fuser.coarse_levels {
-                    let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
-                    Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
-                    for &m in &hits {
-                        let other = &fuser.nodes[m as usize];
-                        if round[m as usize] == last_round
-                            && other.u_m <= rule.anchor_max_uncertainty_m
-                            && other.kind == node.kind
-                            && fuser.linked(&node, other).is_some()
-                        {
-                            let key = (score(&node, other), other.at_s, other.index, m);
-                            if best.is_none_or(|b| key_lt(key, b)) {
-                                best = Some(key);
+            // Each report's choice on its own (in parallel), joined in order.
+            let round_of = &round;
+            let joins: Vec<(u32, u32)> = fuser
+                .coarse
+                .par_iter()
+                .with_min_len(256)
+                .map_init(Vec::new, |hits, &c| {
+                    let node = fuser.nodes[c as usize];
+                    if round_of[c as usize] != FREE_ROUND
+                        || node.u_m > rule.anchor_max_uncertainty_m
+                    {
+                        return None;
+                    }
+                    let mut best: Option<ScoreKey> = None;
+                    for level in &fuser.coarse_levels {
+                        let radius =
+                            fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                        Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
+                        for &m in hits.iter() {
+                            let other = &fuser.nodes[m as usize];
+                            if round_of[m as usize] == last_round
+                                && other.u_m <= rule.anchor_max_uncertainty_m
+                                && other.kind == node.kind
+                                && fuser.linked(&node, other).is_some()
+                            {
+                                let key = (score(&node, other), other.at_s, other.index, m);
+                                if best.is_none_or(|b| key_lt(key, b)) {
+                                    best = Some(key);
+                                }
                             }
                         }
                     }
-                }
-                if let Some(b) = best {
-                    joins.push((c, b.3));
-                }
-            }
+                    best.map(|b| (c, b.3))
+                })
+                .flatten()
+                .collect();
             if joins.is_empty() {
                 break;
             }
@@ -1196,23 +1263,36 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 free[c as usize] = false;
             }
         }
-        // Coarse reports that joined nothing link with each other (found now, locally).
-        for &c in &fuser.coarse {
-            if !free[c as usize] {
-                continue;
-            }
-            let node = fuser.nodes[c as usize];
-            for level in &fuser.coarse_levels {
-                let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
-                Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
-                for &m in &hits {
-                    if m != c
-                        && free[m as usize]
-                        && fuser.linked(&node, &fuser.nodes[m as usize]).is_some()
-                    {
-                        self.sets.union(c, m);
+        // Coarse reports that joined nothing link with each other (found now, locally, in
+        // parallel; the links are then made in order).
+        let links: Vec<Vec<u32>> = fuser
+            .coarse
+            .par_iter()
+            .with_min_len(256)
+            .map_init(Vec::new, |hits, &c| {
+                let mut linked = Vec::new();
+                if !free[c as usize] {
+                    return linked;
+                }
+                let node = fuser.nodes[c as usize];
+                for level in &fuser.coarse_levels {
+                    let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                    Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
+                    for &m in hits.iter() {
+                        if m != c
+                            && free[m as usize]
+                            && fuser.linked(&node, &fuser.nodes[m as usize]).is_some()
+                        {
+                            linked.push(m);
+                        }
                     }
                 }
+                linked
+            })
+            .collect();
+        for (&c, linked) in fuser.coarse.iter().zip(links) {
+            for m in linked {
+                self.sets.union(c, m);
             }
         }
         self.fix_grid = fix_grid;
@@ -1231,119 +1311,165 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .enumerate()
             .map(|(k, &b)| (b, k))
             .collect();
-        let mut hits = Vec::new();
         let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
         let fix_grid = std::mem::replace(&mut self.fix_grid, Grid::new(1.0, 1.0));
         let loose = std::mem::replace(&mut self.loose_fixes, Grid::new(1.0, 1.0));
         // 4. Bearings left over: the best fix in their sector, else their observer's others.
-        for (k, &b) in fuser.bearings.iter().enumerate() {
-            if placed[k] || in_fix[k] {
-                continue;
-            }
-            let node = fuser.nodes[b as usize];
-            let Some(bearing) = fuser.bearing_of(b) else {
-                continue;
-            };
-            let line = line_of(&bearing);
-            let range = bearing_range_m(&bearing, rule);
-            let mut best: Option<(ScoreKey, u32, f64)> = None;
-            // Fixes and coarse reports (a single bearing joins one, so it bridges nothing).
-            let near = sector_query(
-                &[(&fix_grid, fix_max), (&loose, fix_max)]
-                    .into_iter()
-                    .chain(fuser.coarse_levels.iter().map(|l| (&l.grid, l.max_u_m)))
-                    .collect::<Vec<_>>(),
-                &line,
-                range,
-                node.t0,
-                node.t1,
-                rule,
-            );
-            for id in near {
-                let other = self.node(id);
-                let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
-                    continue;
-                };
-                if miss_deg / line.sigma_deg > rule.bearing_attach_sigmas
-                    || !self.heard_within(b, r, (other.t0, other.t1), rule)
-                    || !fuser.compatible(&node, other)
-                {
-                    continue;
+        let this = &*self;
+        let (fix_grid, loose) = (&fix_grid, &loose);
+        let choices: Vec<Option<(u32, f64)>> = (0..fuser.bearings.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|k| {
+                if placed[k] || in_fix[k] {
+                    return None;
                 }
-                // The azimuth's offset in units of the bearing's σ plus the angle the
-                // report's own uncertainty subtends: a vague report is no better a match.
-                let (off_deg, _) = sector_miss(&line, range, other.pos, 0.0).unwrap_or((180.0, r));
-                let allowance_deg = (other.u_m / r.max(1.0)).min(1.0).asin().to_degrees();
-                let key = (
-                    off_deg / (line.sigma_deg + allowance_deg),
-                    other.at_s,
-                    other.index,
-                    id,
-                );
-                if best.is_none_or(|x| key_lt(key, x.0)) {
-                    best = Some((key, id, r));
-                }
-            }
-            if let Some((_, id, r)) = best {
-                self.sets.union(b, id);
+                this.report_in_sector(fuser.bearings[k], [fix_grid, loose], fix_max, rule)
+            })
+            .collect();
+        for (k, choice) in choices.into_iter().enumerate() {
+            if let Some((id, r)) = choice {
+                self.sets.union(fuser.bearings[k], id);
                 self.bearing_range[k] = Some(r);
                 placed[k] = true;
             }
         }
-        for (k, &a) in fuser.bearings.iter().enumerate() {
-            if placed[k] || in_fix[k] {
-                continue;
-            }
-            let node_a = fuser.nodes[a as usize];
-            let Some(ba) = fuser.bearing_of(a) else {
-                continue;
-            };
-            let range_a = bearing_range_m(&ba, rule);
-            Fuser::candidates(
-                &fuser.bearing_grid,
-                &node_a,
-                range_a.max(SAME_OBSERVER_M),
-                node_a.t0,
-                node_a.t1,
-                &mut hits,
-            );
-            for &b in &hits {
-                let Some(&kb) = position.get(&b) else {
-                    continue;
-                };
-                if b == a || placed[kb] || in_fix[kb] {
-                    continue;
+        // Left-over bearings of one observer, or facing each other: found for each on its
+        // own (in parallel), joined in order.
+        let this = &*self;
+        let placed = &placed;
+        let links: Vec<Vec<u32>> = (0..fuser.bearings.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map_init(Vec::new, |hits, k| {
+                if placed[k] || in_fix[k] {
+                    return Vec::new();
                 }
-                let node_b = fuser.nodes[b as usize];
-                let Some(bb) = fuser.bearing_of(b) else {
-                    continue;
-                };
-                if node_a.t0 > node_b.t1
-                    || node_b.t0 > node_a.t1
-                    || !fuser.compatible(&node_a, &node_b)
-                {
-                    continue;
-                }
-                // Side by side, looking the same way.
-                let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
-                let side_by_side = b < a
-                    && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
-                    && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some();
-                // Face to face: each looks at the other, the event lies between them (the
-                // lines cannot cross, so no fix). Checked from both ends.
-                let facing = node_b.source != node_a.source
-                    && within_m(&node_a.v, &node_b.v, range_a + bearing_range_m(&bb, rule))
-                        .is_some()
-                    && angle_diff_deg(ba.azimuth_deg, azimuth_deg(ba.observer, bb.observer)).abs()
-                        <= rule.bearing_sigmas * ba.sigma_deg.max(0.1)
-                    && angle_diff_deg(bb.azimuth_deg, azimuth_deg(bb.observer, ba.observer)).abs()
-                        <= rule.bearing_sigmas * bb.sigma_deg.max(0.1);
-                if side_by_side || facing {
-                    self.sets.union(a, b);
-                }
+                this.alike_bearings(k, &position, placed, &in_fix, rule, hits)
+            })
+            .collect();
+        for (k, linked) in links.into_iter().enumerate() {
+            for b in linked {
+                self.sets.union(fuser.bearings[k], b);
             }
         }
-        let _ = &mut self.hits;
+    }
+
+    /// The best fix or coarse report whose position the sector of bearing `b` holds, and its
+    /// range: a single bearing joins one, so it bridges nothing.
+    fn report_in_sector(
+        &self,
+        b: u32,
+        fixes: [&Grid; 2],
+        fix_max: f64,
+        rule: &EvidenceRule,
+    ) -> Option<(u32, f64)> {
+        let fuser = self.fuser;
+        let node = fuser.nodes[b as usize];
+        let bearing = fuser.bearing_of(b)?;
+        let line = line_of(&bearing);
+        let range = bearing_range_m(&bearing, rule);
+        let mut best: Option<(ScoreKey, u32, f64)> = None;
+        // Fixes and coarse reports (a single bearing joins one, so it bridges nothing).
+        let near = sector_query(
+            &[(fixes[0], fix_max), (fixes[1], fix_max)]
+                .into_iter()
+                .chain(fuser.coarse_levels.iter().map(|l| (&l.grid, l.max_u_m)))
+                .collect::<Vec<_>>(),
+            &line,
+            range,
+            node.t0,
+            node.t1,
+            rule,
+        );
+        for id in near {
+            let other = self.node(id);
+            let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
+                continue;
+            };
+            if miss_deg / line.sigma_deg > rule.bearing_attach_sigmas
+                || !self.heard_within(b, r, (other.t0, other.t1), rule)
+                || !fuser.compatible(&node, other)
+            {
+                continue;
+            }
+            // The azimuth's offset in units of the bearing's σ plus the angle the
+            // report's own uncertainty subtends: a vague report is no better a match.
+            let (off_deg, _) = sector_miss(&line, range, other.pos, 0.0).unwrap_or((180.0, r));
+            let allowance_deg = (other.u_m / r.max(1.0)).min(1.0).asin().to_degrees();
+            let key = (
+                off_deg / (line.sigma_deg + allowance_deg),
+                other.at_s,
+                other.index,
+                id,
+            );
+            if best.is_none_or(|x| key_lt(key, x.0)) {
+                best = Some((key, id, r));
+            }
+        }
+        best.map(|(_, id, r)| (id, r))
+    }
+
+    /// The left-over bearings (positions `position`) that the one at position `k` links with:
+    /// earlier ones of an observer within 5 km looking the same way, or any facing it.
+    fn alike_bearings(
+        &self,
+        k: usize,
+        position: &FxHashMap<u32, usize>,
+        placed: &[bool],
+        in_fix: &[bool],
+        rule: &EvidenceRule,
+        hits: &mut Vec<u32>,
+    ) -> Vec<u32> {
+        let fuser = self.fuser;
+        let a = fuser.bearings[k];
+        let node_a = fuser.nodes[a as usize];
+        let mut out = Vec::new();
+        let Some(ba) = fuser.bearing_of(a) else {
+            return out;
+        };
+        let range_a = bearing_range_m(&ba, rule);
+        Fuser::candidates(
+            &fuser.bearing_grid,
+            &node_a,
+            range_a.max(SAME_OBSERVER_M),
+            node_a.t0,
+            node_a.t1,
+            hits,
+        );
+        for &b in hits.iter() {
+            let Some(&kb) = position.get(&b) else {
+                continue;
+            };
+            if b == a || placed[kb] || in_fix[kb] {
+                continue;
+            }
+            let node_b = fuser.nodes[b as usize];
+            let Some(bb) = fuser.bearing_of(b) else {
+                continue;
+            };
+            if node_a.t0 > node_b.t1 || node_b.t0 > node_a.t1 || !fuser.compatible(&node_a, &node_b)
+            {
+                continue;
+            }
+            // Side by side, looking the same way.
+            let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
+            let side_by_side = b < a
+                && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
+                && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some();
+            // Face to face: each looks at the other, the event lies between them (the
+            // lines cannot cross, so no fix). Checked from both ends.
+            let facing = node_b.source != node_a.source
+                && within_m(&node_a.v, &node_b.v, range_a + bearing_range_m(&bb, rule)).is_some()
+                && angle_diff_deg(ba.azimuth_deg, azimuth_deg(ba.observer, bb.observer)).abs()
+                    <= rule.bearing_sigmas * ba.sigma_deg.max(0.1)
+                && angle_diff_deg(bb.azimuth_deg, azimuth_deg(bb.observer, ba.observer)).abs()
+                    <= rule.bearing_sigmas * bb.sigma_deg.max(0.1);
+            if side_by_side || facing {
+                out.push(b);
+            }
+        }
+        out
     }
 
     /// Whether two bearings cross ahead of both, within range, at consistent event times.
@@ -1954,6 +2080,10 @@ fn score(a: &Node, b: &Node) -> f64 {
     let d = EARTH_RADIUS_M * central_angle_rad(UnitVector(a.v), UnitVector(b.v));
     d / a.u_m.hypot(b.u_m) + time_offset(a, b)
 }
+
+/// Two free bearings whose lines cross: (how far apart their event times are, the lower
+/// caller index, the higher, their positions in `Fuser::bearings`).
+type CrossingPair = (f64, usize, usize, usize, usize);
 
 /// A candidate's (score, time, caller index, node id): smaller is better.
 type ScoreKey = (f64, f64, usize, u32);
