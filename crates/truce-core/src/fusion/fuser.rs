@@ -111,13 +111,13 @@ struct Node {
 
 #[derive(Clone, Debug)]
 struct Facts {
-    /// `source_ref` as a range of [`Fuser::refs`] (one allocation for all of them).
+    /// `source_ref` as a range of `Arena::refs`.
     source_ref: (u32, u32),
     observed_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
     credibility: Option<u8>,
     party: Option<u32>,
-    /// Index into [`Fuser::bearing_data`].
+    /// Index into `Arena::bearings`.
     bearing: Option<u32>,
 }
 
@@ -204,9 +204,7 @@ pub struct Fuser<'a> {
     /// Located reports of sources not of the `party` discipline (contradicted claims).
     observer_grid: Grid,
     scratch: Vec<u32>,
-    /// Every `source_ref`, concatenated.
-    refs: String,
-    bearing_data: Vec<Bearing>,
+    arena: Arena,
 }
 
 impl<'a> Fuser<'a> {
@@ -278,8 +276,7 @@ impl<'a> Fuser<'a> {
             bearings: Vec::new(),
             bearing_max_range_m: 0.0,
             scratch: Vec::new(),
-            refs: String::new(),
-            bearing_data: Vec::new(),
+            arena: Arena::default(),
         }
     }
 
@@ -308,109 +305,137 @@ impl<'a> Fuser<'a> {
     /// incidents at once; coarse reports and bearings are placed at the next snapshot.
     pub fn add(&mut self, index: usize, observation: &Observation) {
         let source = self.intern_source(&observation.key.source);
-        let info = self.source_info[source as usize];
         let party = observation.party.as_deref().map(|p| self.intern_party(p));
-        let at_s = seconds(observation.observed_at);
-        let last_at = observation
-            .observed_until
-            .filter(|u| *u >= observation.observed_at)
-            .unwrap_or(observation.observed_at);
-        let until_s = seconds(last_at);
-        let bearing = observation.bearing.filter(|b| {
-            b.observer.is_valid()
-                && b.azimuth_deg.is_finite()
-                && b.sigma_deg.is_finite()
-                && b.sigma_deg >= 0.0
-        });
-
-        let located = observation
-            .location
-            .filter(|l| l.position.is_valid() && !l.uncertainty_m.is_nan());
-        let in_link_zone = match (&self.config.link_zone, self.config.assess, located) {
-            (Some(zone), Some(assess), Some(l)) => assess(l.position).0 == *zone,
-            _ => true,
-        };
-        let kind = observation.kind;
-        let mut node = Node {
-            index,
-            v: [0.0; 3],
-            pos: LonLat::new(0.0, 0.0),
-            t0: at_s,
-            t1: until_s,
-            at_s,
-            u_m: 0.0,
-            extent_m: 0.0,
-            kind,
-            equipment: observation.equipment,
-            role: Role::Alone,
-            level: 0,
-            source,
-        };
-        match &self.config.link {
-            LinkRule::Fixed(p) => {
-                let t = observation.observed_at.timestamp() as f64;
-                node.t0 = t;
-                node.t1 = t + p.link_time_s.max(0) as f64;
-                if located.is_some() && in_link_zone && p.link_time_s >= 0 {
-                    node.role = Role::Anchor;
-                }
-            }
-            LinkRule::Evidence(rule) => {
-                let w = rule.windows[kind as usize];
-                let (db, da) = rule.discipline_slack_s[info.discipline as usize];
-                node.t0 = at_s - w.before_s - db;
-                node.t1 = (until_s + w.after_s + da).min(node.t0 + MAX_WINDOW_S);
-                node.extent_m = w.extent_m;
-                if let Some(l) = located {
-                    if in_link_zone {
-                        let u = l.uncertainty_m.clamp(1.0, 1e7);
-                        node.u_m = u;
-                        node.role = if u <= rule.anchor_max_uncertainty_m
-                            && node.t1 - node.t0 <= rule.anchor_max_window_s
-                        {
-                            Role::Anchor
-                        } else {
-                            Role::Coarse
-                        };
-                    }
-                } else if let Some(b) = bearing {
-                    let range = bearing_range_m(&b, rule);
-                    node.role = Role::Bearing;
-                    node.t0 -= range / rule.sound_speed_m_s;
-                    node.pos = b.observer;
-                    node.v = UnitVector::from_lon_lat(b.observer).0;
-                    self.bearing_max_range_m = self.bearing_max_range_m.max(range);
-                }
-            }
-        }
-        if let Some(l) = located {
-            node.pos = l.position;
-            node.v = UnitVector::from_lon_lat(l.position).0;
-            if node.u_m == 0.0 {
-                node.u_m = l.uncertainty_m.clamp(1.0, 1e7);
-            }
-        }
-
+        let info = self.source_info[source as usize];
+        let (node, facts) = prepare(
+            &self.config,
+            info,
+            (index, observation),
+            (source, party),
+            &mut self.arena,
+        );
         let id = self.sets.push();
         debug_assert_eq!(id as usize, self.nodes.len());
-        self.facts.push(Facts {
-            source_ref: {
-                let start = self.refs.len();
-                self.refs.push_str(&observation.key.source_ref);
-                (start as u32, (self.refs.len() - start) as u32)
-            },
-            observed_at: observation.observed_at,
-            last_at,
-            credibility: observation.credibility,
-            party,
-            bearing: bearing.map(|b| {
-                self.bearing_data.push(b);
-                (self.bearing_data.len() - 1) as u32
-            }),
-        });
+        self.nodes.push(node);
+        self.facts.push(facts);
+        self.link(id);
+    }
+
+    /// Adds every observation of `observations`, known by its position in the slice, as
+    /// [`Fuser::add`] would one by one in time order: each is prepared on its own (in
+    /// parallel, in slice order), then they are linked in time order (which only helps
+    /// locality: the result does not depend on it).
+    pub fn add_all(&mut self, observations: &[Observation]) {
+        const CHUNK: usize = 1 << 14;
+        // Sources and parties, named chunk by chunk (in parallel), interned in chunk order.
+        let named: Vec<NamedChunk<'_>> = observations
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let (mut sources, mut parties) = (Interner::default(), Interner::default());
+                let ids = chunk
+                    .iter()
+                    .map(|o| {
+                        let party = o.party.as_deref().map_or(u32::MAX, |p| parties.id(p));
+                        (sources.id(&o.key.source), party)
+                    })
+                    .collect();
+                NamedChunk {
+                    sources,
+                    parties,
+                    ids,
+                }
+            })
+            .collect();
+        let mut ids: Vec<(u32, Option<u32>)> = Vec::with_capacity(observations.len());
+        for chunk in named {
+            let sources: Vec<u32> = chunk
+                .sources
+                .names
+                .iter()
+                .map(|s| self.intern_source(s))
+                .collect();
+            let parties: Vec<u32> = chunk
+                .parties
+                .names
+                .iter()
+                .map(|p| self.intern_party(p))
+                .collect();
+            ids.extend(
+                chunk
+                    .ids
+                    .iter()
+                    .map(|&(s, p)| (sources[s as usize], parties.get(p as usize).copied())),
+            );
+        }
+        // Each observation prepared on its own.
+        let (config, info) = (&self.config, &self.source_info);
+        let prepared: Vec<(Vec<Node>, Vec<Facts>, Arena)> = observations
+            .par_chunks(CHUNK)
+            .zip(ids.par_chunks(CHUNK))
+            .enumerate()
+            .map(|(c, (chunk, ids))| {
+                let mut arena = Arena::default();
+                let (nodes, facts) = chunk
+                    .iter()
+                    .zip(ids)
+                    .enumerate()
+                    .map(|(k, (o, &(source, party)))| {
+                        let index = c * CHUNK + k;
+                        let info = info[source as usize];
+                        prepare(config, info, (index, o), (source, party), &mut arena)
+                    })
+                    .unzip();
+                (nodes, facts, arena)
+            })
+            .collect();
+        drop(ids);
+        let mut nodes: Vec<Node> = Vec::with_capacity(observations.len());
+        let mut facts: Vec<Facts> = Vec::with_capacity(observations.len());
+        for (chunk_nodes, mut chunk_facts, arena) in prepared {
+            let refs_at = self.arena.refs.len() as u32;
+            let bearings_at = self.arena.bearings.len() as u32;
+            for f in &mut chunk_facts {
+                f.source_ref.0 += refs_at;
+                if let Some(b) = f.bearing.as_mut() {
+                    *b += bearings_at;
+                }
+            }
+            self.arena.refs.push_str(&arena.refs);
+            self.arena.bearings.extend_from_slice(&arena.bearings);
+            nodes.extend_from_slice(&chunk_nodes);
+            facts.extend(chunk_facts);
+        }
+        // Stored and linked in time order: neighbours in time are neighbours in memory.
+        let mut order: Vec<(i64, u32, u32)> = facts
+            .par_iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let at = f.observed_at;
+                (at.timestamp(), at.timestamp_subsec_nanos(), k as u32)
+            })
+            .collect();
+        order.par_sort_unstable();
+        let first = self.nodes.len();
+        self.nodes
+            .par_extend(order.par_iter().map(|&(_, _, k)| nodes[k as usize]));
+        drop(nodes);
+        self.facts
+            .par_extend(order.par_iter().map(|&(_, _, k)| facts[k as usize].clone()));
+        drop((facts, order));
+        for id in first..self.nodes.len() {
+            self.sets.push();
+            self.link(id as u32);
+        }
+    }
+
+    /// Links the node `id` (already stored) with what was added before and indexes it.
+    fn link(&mut self, id: u32) {
+        let mut node = self.nodes[id as usize];
+        let info = self.source_info[node.source as usize];
         match node.role {
             Role::Anchor => {
                 node.level = self.level_of(node.u_m);
+                self.nodes[id as usize].level = node.level;
                 self.link_anchor(id, &node);
                 let level = &mut self.levels[node.level as usize];
                 level.max_extent_m = level.max_extent_m.max(node.extent_m);
@@ -431,13 +456,20 @@ impl<'a> Fuser<'a> {
                 }
             }
             Role::Bearing => {
+                if let (LinkRule::Evidence(rule), Some(b)) =
+                    (&self.config.link, self.bearing_of(id))
+                {
+                    self.bearing_max_range_m =
+                        self.bearing_max_range_m.max(bearing_range_m(&b, rule));
+                }
                 self.bearings.push(id);
                 self.bearing_grid.insert(id, node.pos, node.t0, node.t1);
             }
             Role::Alone | Role::Fix => {}
         }
-        if located.is_some() {
-            if kind != Kind::ThermalAnomaly {
+        // Located nodes, and only they, have an uncertainty (at least 1 m).
+        if node.u_m > 0.0 {
+            if node.kind != Kind::ThermalAnomaly {
                 self.activity_grid.insert(id, node.pos, node.t0, node.t1);
                 self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
             }
@@ -445,18 +477,18 @@ impl<'a> Fuser<'a> {
                 self.observer_grid.insert(id, node.pos, node.t0, node.t1);
             }
         }
-        self.nodes.push(node);
     }
 
     fn bearing_of(&self, id: u32) -> Option<Bearing> {
         self.facts[id as usize]
             .bearing
-            .and_then(|b| self.bearing_data.get(b as usize).copied())
+            .and_then(|b| self.arena.bearings.get(b as usize).copied())
     }
 
     fn source_ref(&self, id: u32) -> &str {
         let (start, len) = self.facts[id as usize].source_ref;
-        self.refs
+        self.arena
+            .refs
             .get(start as usize..(start + len) as usize)
             .unwrap_or_default()
     }
@@ -562,6 +594,147 @@ impl<'a> Fuser<'a> {
     pub fn finish(self) -> Fusion {
         self.snapshot()
     }
+}
+
+/// What the engine keeps beside the nodes: every `source_ref` concatenated (one allocation
+/// for all of them), and the bearings.
+#[derive(Clone, Debug, Default)]
+struct Arena {
+    refs: String,
+    bearings: Vec<Bearing>,
+}
+
+/// The sources and parties of a chunk of observations, numbered within the chunk (a party's
+/// number `u32::MAX` for none).
+struct NamedChunk<'o> {
+    sources: Interner<'o>,
+    parties: Interner<'o>,
+    ids: Vec<(u32, u32)>,
+}
+
+/// Names numbered in order of first appearance.
+#[derive(Default)]
+struct Interner<'o> {
+    names: Vec<&'o str>,
+    ids: FxHashMap<&'o str, u32>,
+}
+
+impl<'o> Interner<'o> {
+    fn id(&mut self, name: &'o str) -> u32 {
+        let next = self.names.len() as u32;
+        *self.ids.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            next
+        })
+    }
+}
+
+/// The node and facts of an observation (`source` and `party` interned, `info` the
+/// source's grade), its `source_ref` and bearing stored in `arena`: what the engine keeps
+/// of it, before it is linked with anything.
+fn prepare(
+    config: &FusionConfig<'_>,
+    info: SourceInfo,
+    (index, observation): (usize, &Observation),
+    (source, party): (u32, Option<u32>),
+    arena: &mut Arena,
+) -> (Node, Facts) {
+    let at_s = seconds(observation.observed_at);
+    let last_at = observation
+        .observed_until
+        .filter(|u| *u >= observation.observed_at)
+        .unwrap_or(observation.observed_at);
+    let until_s = seconds(last_at);
+    let bearing = observation.bearing.filter(|b| {
+        b.observer.is_valid()
+            && b.azimuth_deg.is_finite()
+            && b.sigma_deg.is_finite()
+            && b.sigma_deg >= 0.0
+    });
+
+    let located = observation
+        .location
+        .filter(|l| l.position.is_valid() && !l.uncertainty_m.is_nan());
+    let in_link_zone = match (&config.link_zone, config.assess, located) {
+        (Some(zone), Some(assess), Some(l)) => assess(l.position).0 == *zone,
+        _ => true,
+    };
+    let kind = observation.kind;
+    let mut node = Node {
+        index,
+        v: [0.0; 3],
+        pos: LonLat::new(0.0, 0.0),
+        t0: at_s,
+        t1: until_s,
+        at_s,
+        u_m: 0.0,
+        extent_m: 0.0,
+        kind,
+        equipment: observation.equipment,
+        role: Role::Alone,
+        level: 0,
+        source,
+    };
+    match &config.link {
+        LinkRule::Fixed(p) => {
+            let t = observation.observed_at.timestamp() as f64;
+            node.t0 = t;
+            node.t1 = t + p.link_time_s.max(0) as f64;
+            if located.is_some() && in_link_zone && p.link_time_s >= 0 {
+                node.role = Role::Anchor;
+            }
+        }
+        LinkRule::Evidence(rule) => {
+            let w = rule.windows[kind as usize];
+            let (db, da) = rule.discipline_slack_s[info.discipline as usize];
+            node.t0 = at_s - w.before_s - db;
+            node.t1 = (until_s + w.after_s + da).min(node.t0 + MAX_WINDOW_S);
+            node.extent_m = w.extent_m;
+            if let Some(l) = located {
+                if in_link_zone {
+                    let u = l.uncertainty_m.clamp(1.0, 1e7);
+                    node.u_m = u;
+                    node.role = if u <= rule.anchor_max_uncertainty_m
+                        && node.t1 - node.t0 <= rule.anchor_max_window_s
+                    {
+                        Role::Anchor
+                    } else {
+                        Role::Coarse
+                    };
+                }
+            } else if let Some(b) = bearing {
+                let range = bearing_range_m(&b, rule);
+                node.role = Role::Bearing;
+                node.t0 -= range / rule.sound_speed_m_s;
+                node.pos = b.observer;
+                node.v = UnitVector::from_lon_lat(b.observer).0;
+            }
+        }
+    }
+    if let Some(l) = located {
+        node.pos = l.position;
+        node.v = UnitVector::from_lon_lat(l.position).0;
+        if node.u_m == 0.0 {
+            node.u_m = l.uncertainty_m.clamp(1.0, 1e7);
+        }
+    }
+
+    let facts = Facts {
+        source_ref: {
+            let start = arena.refs.len();
+            arena.refs.push_str(&observation.key.source_ref);
+            (start as u32, (arena.refs.len() - start) as u32)
+        },
+        observed_at: observation.observed_at,
+        last_at,
+        credibility: observation.credibility,
+        party,
+        bearing: bearing.map(|b| {
+            arena.bearings.push(b);
+            (arena.bearings.len() - 1) as u32
+        }),
+    };
+    (node, facts)
 }
 
 /// Nodes of `grids` (each with the largest uncertainty of its nodes) that the sector of
