@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -103,8 +104,43 @@ const MAX_DIAGNOSTICS: usize = 1000;
 pub fn run(args: IngestArgs) -> Result<()> {
     let started = Instant::now();
     let agreement = args.agreement.as_deref().map(load::agreement).transpose()?;
-    let assessor = agreement.as_ref().map(Assessor::new);
-    let assessed = agreement.as_ref().zip(assessor.as_ref());
+    let assessor = PendingAssessor::default();
+    std::thread::scope(|scope| {
+        if let Some(agreement) = &agreement {
+            scope.spawn(|| assessor.build(agreement));
+        }
+        let assessed = agreement.as_ref().map(|a| (a, &assessor));
+        ingest_files(&args, started, agreement.as_ref(), assessed)
+    })
+}
+
+/// The assessor of the agreement, built on a thread of its own while the store opens and the
+/// first chunks are read and parsed: building takes a few tenths of a second, which would
+/// otherwise be spent before any of that starts.
+#[derive(Default)]
+struct PendingAssessor(OnceLock<Option<Assessor>>);
+
+impl PendingAssessor {
+    fn build(&self, agreement: &Agreement) {
+        // A panic must not leave the workers waiting for ever: it becomes `None`, and the
+        // writer refuses to commit a batch without its assessments.
+        let built = std::panic::catch_unwind(AssertUnwindSafe(|| Assessor::new(agreement)));
+        // Only this thread sets it.
+        let _ = self.0.set(built.ok());
+    }
+
+    /// Waits for the build; `None` if it failed.
+    fn wait(&self) -> Option<&Assessor> {
+        self.0.wait().as_ref()
+    }
+}
+
+fn ingest_files(
+    args: &IngestArgs,
+    started: Instant,
+    agreement: Option<&Agreement>,
+    assessed: Option<(&Agreement, &PendingAssessor)>,
+) -> Result<()> {
     let mut store = args.store.open()?;
 
     let total_bytes: u64 = args
@@ -153,7 +189,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
             "seconds": elapsed_s, "records_per_s": rate(elapsed_s),
             "parse_s": timing.parse.as_secs_f64(), "assess_s": timing.assess.as_secs_f64(),
             "store_s": timing.store.as_secs_f64(),
-            "agreement_version": agreement.as_ref().map(|a| a.version.clone()),
+            "agreement_version": agreement.map(|a| a.version.clone()),
         }});
         writeln!(out, "{total}")?;
     } else {
@@ -197,7 +233,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
             timing.assess.as_secs_f64(),
             timing.store.as_secs_f64()
         )?;
-        if let Some(a) = &agreement {
+        if let Some(a) = agreement {
             writeln!(
                 out,
                 "assessed under agreement {} (version {})",
@@ -238,7 +274,7 @@ struct Parsed {
 fn stream_file(
     store: &mut Store,
     path: &Path,
-    assessed: Option<(&Agreement, &Assessor)>,
+    assessed: Option<(&Agreement, &PendingAssessor)>,
     progress: &indicatif::ProgressBar,
 ) -> Result<FileOutcome> {
     let shown = path.display().to_string();
@@ -363,6 +399,15 @@ fn stream_file(
         outcome.rejected = diagnostics;
         return Ok(outcome);
     }
+    if let Some((a, assessor)) = assessed
+        && assessor.wait().is_none()
+    {
+        drop(writer); // rolls the batch back
+        anyhow::bail!(
+            "cannot assess under agreement {}: building its assessor failed",
+            a.id
+        );
+    }
     let started = Instant::now();
     let report = writer
         .commit()
@@ -423,7 +468,7 @@ struct Stage<'a> {
     file: &'a str,
     format: ObservationFormat,
     header: &'a [u8],
-    assessor: Option<&'a Assessor>,
+    assessor: Option<&'a PendingAssessor>,
 }
 
 /// A worker: parses and assesses chunks until there are none, freeing those written.
@@ -451,7 +496,8 @@ fn parse_chunks(
         let batch = parse_observation_rows(file, format, header, &chunk.bytes, chunk.first_line);
         let parse = started.elapsed();
         let started = Instant::now();
-        let assessments = match assessor {
+        // No assessments if the build failed: the writer refuses to commit then.
+        let assessments = match assessor.and_then(PendingAssessor::wait) {
             Some(assessor) => batch
                 .observations
                 .iter()
