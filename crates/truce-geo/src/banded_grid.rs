@@ -2,6 +2,10 @@
 //! control area and distance band from the contact line — without any arithmetic, and fall
 //! back to exact tests on a few candidates only near a band edge or the area's boundary.
 //!
+//! Cells that a band edge or the area's boundary crosses are refined into [`SUB`] × [`SUB`]
+//! sub-cells, settled by the same proofs; only points in the sub-cells that an edge still
+//! crosses need arithmetic.
+//!
 //! Every answer equals the exact definitions of [`ContactLine::distance_m`] and
 //! [`ControlArea::covers`]: a cell is settled only when a conservative bound proves it, and
 //! the fallbacks run the very same per-arc and per-edge arithmetic on a superset of the arcs
@@ -22,17 +26,57 @@ pub struct Classification {
     pub band: u8,
 }
 
-const SIDE_OUTSIDE: u8 = 0;
-const SIDE_INSIDE: u8 = 1;
-const SIDE_MIXED: u8 = 2;
-/// The band code of a cell that needs the exact distance; bands 0..=62 settle in a cell.
+/// How the grid answers for one point (for profiles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Settling {
+    /// The point's cell is refined into sub-cells.
+    pub refined: bool,
+    /// The side needs the exact edge test.
+    pub exact_side: bool,
+    /// The band needs exact tests against arcs.
+    pub exact_band: bool,
+}
+
+/// Cell and sub-cell counts (for profiles and the assessor's report).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellStats {
+    pub cells: usize,
+    /// Cells crossed by a band edge or the boundary, refined into sub-cells.
+    pub refined_cells: usize,
+    pub sub_cells: usize,
+    /// Sub-cells whose points need an exact band.
+    pub sub_cells_needing_distance: usize,
+    /// Sub-cells whose points need an exact side.
+    pub sub_cells_needing_side_test: usize,
+}
+
+/// A cell's or sub-cell's code: bit 0 inside, bits 1–6 the band (63: mixed), bit 7 side
+/// mixed. Codes below [`SETTLED_BELOW`] settle both, so the hot loop tests one comparison.
+const INSIDE: u8 = 1;
+const SIDE_MIXED: u8 = 0x80;
+const OUTSIDE: u8 = 0;
+/// The band of a code that needs the exact distance; bands 0..=62 settle.
 const BAND_MIXED: u8 = 63;
-/// How many cells the grid aims for: about 4 MiB of codes.
+const SETTLED_BELOW: u8 = BAND_MIXED << 1;
+/// Sub-cells per side of a refined cell (a power of two).
+const SUB: usize = 8;
+/// How many cells the grid aims for: about 1 MiB of codes, so that they stay in L2.
 const TARGET_CELLS: f64 = (1u64 << 20) as f64;
 /// Slack on every proof, in radians (about 6 mm): guards the bounds against rounding.
 const SLACK_RAD: f64 = 1e-9;
 /// A cell settles a band only if it stays this far inside it, in metres.
 const BAND_MARGIN_M: f64 = 1.0;
+/// Rectangles are widened by this much, in degrees, before testing edges against them:
+/// guards the side proofs against the rounding of a point's cell.
+const EDGE_EPS_DEG: f64 = 1e-9;
+
+fn code(side: u8, band: u8) -> u8 {
+    side | band << 1
+}
+
+fn band_of_code(code: u8) -> u8 {
+    (code >> 1) & BAND_MIXED
+}
 
 /// Polygon edges that cross one grid row, grouped by ring.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +99,8 @@ struct Span {
     radius_rad: f64,
 }
 
-/// The candidate arcs of a mixed-band cell and the bands its points can fall in.
+/// The candidate arcs of a refined cell and the bands its points can fall in (an empty span
+/// when the cell's band is settled and only its side needed refining).
 #[derive(Clone, Copy, Debug)]
 struct ArcList {
     span: Span,
@@ -70,15 +115,25 @@ pub struct BandedGrid {
     lat0_deg: f64,
     cols: usize,
     rows: usize,
+    /// Grid coordinates are clamped to [−½, cols + ½] × [−½, rows + ½] (see [`GridView`]).
+    x_max: f64,
+    y_max: f64,
     cell_lon_deg: f64,
     cell_lat_deg: f64,
     inv_cell_lon: f64,
     inv_cell_lat: f64,
-    /// Per cell: bits 0–1 side, bits 2–7 band (63: mixed). One byte a cell, so that a
-    /// million cells stay in one core's L2 cache.
+    /// Per cell, row by row, the code (see [`SETTLED_BELOW`]); one byte a cell, so that a
+    /// million cells stay in one core's L2 cache. A ring of border cells around the grid,
+    /// settled outside and beyond every band, holds every point outside it (NaN too): rows
+    /// and columns are numbered from −1, and the hot loop needs no test of the bounds.
     cells: Vec<u8>,
-    /// The mixed-band cells, ascending, and for each a range of `arc_arena`.
-    mixed_cells: Vec<u32>,
+    /// One bit per cell: refined. With `refined_rank` (refined cells before each word) it
+    /// gives a refined cell's index without a search.
+    refined_bits: Vec<u64>,
+    refined_rank: Vec<u32>,
+    /// Per refined cell, in cell order: [`SUB`]² sub-cell codes, row by row.
+    sub_codes: Vec<u8>,
+    /// Per refined cell, in cell order: its candidate arcs.
     arc_lists: Vec<ArcList>,
     /// Per [`LIST_BLOCK`]² block of cells: a range of `arc_arena` holding every arc that can
     /// be nearest to a point of the block, nearest to its centre first.
@@ -99,13 +154,127 @@ pub struct BandedGrid {
     arc_tree: ArcTree,
 }
 
-/// A rectangle of cells under consideration while building.
 /// A square of `size` × `size` cells (a power of two, aligned to its size), clipped to the grid.
 #[derive(Clone, Copy)]
 struct Block {
     col0: usize,
     row0: usize,
     size: usize,
+}
+
+/// A lon/lat rectangle in degrees.
+#[derive(Clone, Copy)]
+struct Rect {
+    lon_a: f64,
+    lon_b: f64,
+    lat_a: f64,
+    lat_b: f64,
+}
+
+/// A point's place in the grid (see [`GridView::locate`]).
+#[derive(Clone, Copy)]
+struct Located {
+    /// Grid coordinates, in cells from the grid's south-west corner.
+    x: f64,
+    y: f64,
+    /// The cell's column and row, from 0 (the border ring is −1, wrapped, and the number
+    /// of columns or rows), and its index in `cells`.
+    col: usize,
+    row: usize,
+    cell: usize,
+}
+
+/// The fields of a [`BandedGrid`] that classifying a point reads, copied out of it: a loop
+/// that holds a view keeps them in registers, where through a reference to the grid the
+/// compiler must reload them after every store the loop makes (e.g. to a count).
+#[derive(Clone, Copy, Debug)]
+pub struct GridView<'a> {
+    lon0_deg: f64,
+    lat0_deg: f64,
+    inv_cell_lon: f64,
+    inv_cell_lat: f64,
+    x_max: f64,
+    y_max: f64,
+    /// Cells per row of `cells`, border included.
+    stride: usize,
+    cells: &'a [u8],
+    grid: &'a BandedGrid,
+}
+
+impl GridView<'_> {
+    /// Side and band of `p`, exactly as the reference definitions give them: one byte load
+    /// and no branch for the settled cells that most points fall in.
+    #[inline(always)]
+    pub fn classify(&self, p: LonLat) -> Classification {
+        let code = self.cells[self.locate(p).cell];
+        if code < SETTLED_BELOW {
+            Classification {
+                inside: code & INSIDE != 0,
+                band: code >> 1,
+            }
+        } else {
+            self.grid.classify_refined(p)
+        }
+    }
+
+    /// Where `p` falls, without a branch: grid coordinates clamped to [−½, cols + ½] ×
+    /// [−½, rows + ½] (`max` and `min` with a number take the number when the coordinate is
+    /// NaN), so that everything outside the grid lands on the border ring.
+    #[inline(always)]
+    fn locate(&self, p: LonLat) -> Located {
+        let x = (p.lon_deg - self.lon0_deg) * self.inv_cell_lon;
+        let y = (p.lat_deg - self.lat0_deg) * self.inv_cell_lat;
+        let col = cell_coordinate(x.max(-0.5).min(self.x_max)) as usize;
+        let row = cell_coordinate(y.max(-0.5).min(self.y_max)) as usize;
+        Located {
+            x,
+            y,
+            col: col.wrapping_sub(1),
+            row: row.wrapping_sub(1),
+            cell: row * self.stride + col,
+        }
+    }
+}
+
+/// Adding this to a double of magnitude below 2^51 leaves that double rounded to an integer
+/// (to nearest, ties to even) in the low bits of its representation: 1.5 × 2^52.
+const ROUNDING_MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// For a clamped grid coordinate −½ ≤ v ≤ n + ½, the column (or row) of a cell, counted
+/// from the border's −1 as 0, whose closed extent [k, k + 1] holds v: ⌊v⌋ + 1, or v when v
+/// is a whole number (v + ½ is then a tie, rounded to even). Both cells hold v, and every
+/// proof is about closed cells with a margin for rounding, so either is right. The sum
+/// v + ½ is itself rounded, which may put v outside its cell by that rounding (at most
+/// 2⁻⁵² (|v| + 1)): far below the proofs' margins, and the grid's extent has a margin so
+/// that no point of it is that near the border ring. Cheaper than `v as u32`, which must
+/// saturate and handle NaN.
+#[inline(always)]
+fn cell_coordinate(v: f64) -> u32 {
+    ((v + 0.5) + ROUNDING_MAGIC).to_bits() as u32
+}
+
+/// The arcs that can be nearest to some point of a rectangle, with bounds on its distances.
+struct NearArcs {
+    /// The rectangle's angular radius around its centre (with slack).
+    radius_rad: f64,
+    /// (angle from the rectangle's centre, arc), unordered.
+    arcs: Vec<(f64, u32)>,
+    /// Every point of the rectangle is within [lo_m, hi_m] of the line.
+    lo_m: f64,
+    hi_m: f64,
+}
+
+impl NearArcs {
+    fn ids(&self) -> Vec<u32> {
+        self.arcs.iter().map(|&(_, i)| i).collect()
+    }
+}
+
+/// A refined cell while building: its index, its arcs and its sub-cell codes.
+struct Refined {
+    cell: u32,
+    arcs: ArcList,
+    codes: [u8; SUB * SUB],
 }
 
 /// Blocks of this many cells a side keep a list of the arcs that can be nearest to any of
@@ -127,18 +296,28 @@ impl BandedGrid {
         let cell_lon_deg = cell_lat_deg / aspect;
         let cols = (((lon_max - lon_min) / cell_lon_deg).ceil() as usize).max(1);
         let rows = (((lat_max - lat_min) / cell_lat_deg).ceil() as usize).max(1);
+        let beyond = thresholds_m.len() as u8;
+        let outside_code = if beyond < BAND_MIXED {
+            code(OUTSIDE, beyond)
+        } else {
+            code(OUTSIDE, BAND_MIXED)
+        };
 
         let mut grid = BandedGrid {
             lon0_deg: lon_min,
             lat0_deg: lat_min,
             cols,
             rows,
+            x_max: cols as f64 + 0.5,
+            y_max: rows as f64 + 0.5,
             cell_lon_deg,
             cell_lat_deg,
             inv_cell_lon: 1.0 / cell_lon_deg,
             inv_cell_lat: 1.0 / cell_lat_deg,
-            cells: vec![0; cols * rows],
-            mixed_cells: Vec::new(),
+            cells: vec![outside_code; (cols + 2) * (rows + 2)],
+            refined_bits: vec![0; ((cols + 2) * (rows + 2)).div_ceil(64)],
+            refined_rank: Vec::new(),
+            sub_codes: Vec::new(),
             arc_lists: Vec::new(),
             block_lists: vec![
                 Span::default();
@@ -169,6 +348,7 @@ impl BandedGrid {
                     .map(|e| [e[0].lon_deg, e[0].lat_deg, e[1].lon_deg, e[1].lat_deg])
             })
             .collect();
+        let mut refined = Vec::new();
         for row0 in (0..rows).step_by(ROOT_BLOCK) {
             for col0 in (0..cols).step_by(ROOT_BLOCK) {
                 let block = Block {
@@ -176,31 +356,81 @@ impl BandedGrid {
                     row0,
                     size: ROOT_BLOCK,
                 };
-                grid.settle(block, &all_arcs, &all_edges, false);
+                grid.settle(block, &all_arcs, &all_edges, false, &mut refined);
             }
         }
-        // Cells were settled in tree order; lookups want them by index.
-        let mut order: Vec<usize> = (0..grid.mixed_cells.len()).collect();
-        order.sort_unstable_by_key(|&k| grid.mixed_cells[k]);
-        grid.mixed_cells = order.iter().map(|&k| grid.mixed_cells[k]).collect();
-        grid.arc_lists = order.iter().map(|&k| grid.arc_lists[k]).collect();
+        // Cells were refined in tree order; lookups want them by index.
+        refined.sort_unstable_by_key(|r| r.cell);
+        for r in &refined {
+            grid.refined_bits[r.cell as usize / 64] |= 1 << (r.cell % 64);
+        }
+        let mut before = 0u32;
+        grid.refined_rank = grid
+            .refined_bits
+            .iter()
+            .map(|word| {
+                let rank = before;
+                before += word.count_ones();
+                rank
+            })
+            .collect();
+        grid.sub_codes = refined.iter().flat_map(|r| r.codes).collect();
+        grid.arc_lists = refined.iter().map(|r| r.arcs).collect();
         grid
     }
 
-    /// Number of cells, and how many of them need exact arithmetic (band, side).
-    pub fn cell_stats(&self) -> (usize, usize, usize) {
-        let band_mixed = self.mixed_cells.len();
-        let side_mixed = self.cells.iter().filter(|&&c| c & 3 == SIDE_MIXED).count();
-        (self.cells.len(), band_mixed, side_mixed)
+    /// How many cells and sub-cells there are, and how many need exact arithmetic.
+    pub fn cell_stats(&self) -> CellStats {
+        CellStats {
+            cells: self.cols * self.rows,
+            refined_cells: self.arc_lists.len(),
+            sub_cells: self.sub_codes.len(),
+            sub_cells_needing_distance: self
+                .sub_codes
+                .iter()
+                .filter(|&&c| band_of_code(c) == BAND_MIXED)
+                .count(),
+            sub_cells_needing_side_test: self
+                .sub_codes
+                .iter()
+                .filter(|&&c| c & SIDE_MIXED != 0)
+                .count(),
+        }
     }
 
-    /// Heap bytes held by the grid (cells, candidate lists, row edges), excluding the line.
+    /// The grid's extent, [lon_min, lat_min, lon_max, lat_max] in degrees (for tests).
+    pub fn extent_deg(&self) -> [f64; 4] {
+        let r = self.rect(0.0, 0.0, self.cols as f64, self.rows as f64);
+        [r.lon_a, r.lat_a, r.lon_b, r.lat_b]
+    }
+
+    /// The extent of every refined cell, [lon_min, lat_min, lon_max, lat_max] in degrees, in
+    /// cell order (for tests: its [`SUB`] × [`SUB`] sub-cells divide it evenly).
+    pub fn refined_cells_deg(&self) -> Vec<[f64; 4]> {
+        let stride = self.cols + 2;
+        (0..self.cells.len())
+            .filter(|&cell| self.refined_index(cell).is_some())
+            .map(|cell| {
+                let (col, row) = (cell % stride - 1, cell / stride - 1);
+                let r = self.rect(col as f64, row as f64, 1.0, 1.0);
+                [r.lon_a, r.lat_a, r.lon_b, r.lat_b]
+            })
+            .collect()
+    }
+
+    /// Sub-cells per side of a refined cell.
+    pub const SUB_CELLS: usize = SUB;
+
+    /// Heap bytes held by the grid (cells, sub-cells, candidate lists, row edges, the line).
     pub fn heap_bytes(&self) -> usize {
         self.cells.len()
-            + self.mixed_cells.len() * 4
+            + self.refined_bits.len() * 8
+            + self.refined_rank.len() * 4
+            + self.sub_codes.len()
             + self.arc_lists.len() * std::mem::size_of::<ArcList>()
             + self.block_lists.len() * std::mem::size_of::<Span>()
-            + self.arc_arena.len() * 8
+            + self.arc_arena.len() * 4
+            + self.arc_center_rad.len() * 4
             + self.line.heap_bytes()
             + self.row_runs.len() * 8
             + self.ring_runs.len() * std::mem::size_of::<RingRun>()
@@ -208,135 +438,154 @@ impl BandedGrid {
             + self.arc_tree.heap_bytes()
     }
 
-    #[inline]
-    fn cell_of(&self, p: LonLat) -> Option<(usize, usize)> {
-        let x = (p.lon_deg - self.lon0_deg) * self.inv_cell_lon;
-        let y = (p.lat_deg - self.lat0_deg) * self.inv_cell_lat;
-        // Written so that NaN fails too.
-        if x >= 0.0 && y >= 0.0 && x < self.cols as f64 && y < self.rows as f64 {
-            Some((x as usize, y as usize))
-        } else {
-            None
+    /// The hot fields of the grid, copied (see [`GridView`]).
+    #[inline(always)]
+    pub fn view(&self) -> GridView<'_> {
+        GridView {
+            lon0_deg: self.lon0_deg,
+            lat0_deg: self.lat0_deg,
+            inv_cell_lon: self.inv_cell_lon,
+            inv_cell_lat: self.inv_cell_lat,
+            x_max: self.x_max,
+            y_max: self.y_max,
+            stride: self.cols + 2,
+            cells: &self.cells,
+            grid: self,
         }
+    }
+
+    /// The index in `cells` of cell (col, row) of the grid (both from 0).
+    fn cell_index(&self, col: usize, row: usize) -> usize {
+        (row + 1) * (self.cols + 2) + col + 1
+    }
+
+    #[inline(always)]
+    fn locate(&self, p: LonLat) -> Located {
+        self.view().locate(p)
+    }
+
+    /// Whether a located point lies in the grid (not in the border ring).
+    fn in_grid(&self, at: Located) -> bool {
+        at.col < self.cols && at.row < self.rows
+    }
+
+    /// The index of a refined cell among the refined cells, if `cell` is one.
+    #[inline]
+    fn refined_index(&self, cell: usize) -> Option<usize> {
+        let word = self.refined_bits[cell / 64];
+        let bit = 1u64 << (cell % 64);
+        (word & bit != 0).then(|| {
+            self.refined_rank[cell / 64] as usize + (word & (bit - 1)).count_ones() as usize
+        })
+    }
+
+    /// The code of the sub-cell of refined cell `k` (the cell of `at`) that holds `at`.
+    #[inline]
+    fn sub_code(&self, k: usize, at: Located) -> u8 {
+        // x − col is exact, in [0, 1]; scaling by a power of two too. Sub-cells are closed
+        // as cells are: a point on an edge between two may go to either.
+        let sx = (((at.x - at.col as f64) * SUB as f64) as usize).min(SUB - 1);
+        let sy = (((at.y - at.row as f64) * SUB as f64) as usize).min(SUB - 1);
+        self.sub_codes[k * SUB * SUB + sy * SUB + sx]
     }
 
     /// Side and band of `p`, exactly as the reference definitions give them.
-    #[inline]
+    #[inline(always)]
     pub fn classify(&self, p: LonLat) -> Classification {
-        let Some((col, row)) = self.cell_of(p) else {
-            return Classification {
-                inside: false,
-                band: self.thresholds_m.len() as u8,
-            };
-        };
-        let cell = row * self.cols + col;
-        let code = self.cells[cell];
-        let side = code & 3;
-        let band = code >> 2;
-        let inside = if side == SIDE_MIXED {
-            self.covers_in_row(row, p)
-        } else {
-            side == SIDE_INSIDE
-        };
-        let band = if band == BAND_MIXED {
-            self.band_in_cell(cell, p)
-        } else {
-            band
-        };
-        Classification { inside, band }
-    }
-
-    /// Whether `p`'s cell leaves the side, the band, to exact arithmetic (for profiles).
-    pub fn needs_exact(&self, p: LonLat) -> (bool, bool) {
-        match self.cell_of(p) {
-            Some((col, row)) => {
-                let code = self.cells[row * self.cols + col];
-                (code & 3 == SIDE_MIXED, code >> 2 == BAND_MIXED)
-            }
-            None => (false, false),
-        }
+        self.view().classify(p)
     }
 
     /// Classifies `points` into `out` (same length; extra entries of either are ignored):
-    /// the same answers as [`BandedGrid::classify`], in a loop the compiler can keep
-    /// branch-free for the settled cells that most points fall in.
+    /// the same answers as [`BandedGrid::classify`].
     pub fn classify_slice(&self, points: &[LonLat], out: &mut [Classification]) {
-        let (cols, rows) = (self.cols as f64, self.rows as f64);
-        let outside = Classification {
-            inside: false,
-            band: self.thresholds_m.len() as u8,
-        };
+        let view = self.view();
         for (p, o) in points.iter().zip(out.iter_mut()) {
-            let x = (p.lon_deg - self.lon0_deg) * self.inv_cell_lon;
-            let y = (p.lat_deg - self.lat0_deg) * self.inv_cell_lat;
-            let in_grid = x >= 0.0 && y >= 0.0 && x < cols && y < rows;
-            // Outside the grid: cell 0 is read but not used (no branch on the common path).
-            let cell = if in_grid {
-                y as usize * self.cols + x as usize
-            } else {
-                0
-            };
-            let code = self.cells[cell];
-            let settled = code & 3 != SIDE_MIXED && code >> 2 != BAND_MIXED;
-            *o = if !in_grid {
-                outside
-            } else if settled {
-                Classification {
-                    inside: code & 3 == SIDE_INSIDE,
-                    band: code >> 2,
-                }
-            } else {
-                self.classify_mixed(cell, y as usize, *p)
-            };
+            *o = view.classify(*p);
         }
     }
 
+    /// The points of a refined cell (or of any cell when there are 63 bands or more).
     #[cold]
     #[inline(never)]
-    fn classify_mixed(&self, cell: usize, row: usize, p: LonLat) -> Classification {
-        let code = self.cells[cell];
-        let inside = if code & 3 == SIDE_MIXED {
-            self.covers_in_row(row, p)
-        } else {
-            code & 3 == SIDE_INSIDE
+    fn classify_refined(&self, p: LonLat) -> Classification {
+        let at = self.locate(p);
+        let Some(k) = self.refined_index(at.cell) else {
+            return Classification {
+                inside: self.covers(p),
+                band: self.band_of(self.distance_m(p)),
+            };
         };
-        let band = if code >> 2 == BAND_MIXED {
-            self.band_in_cell(cell, p)
+        let sub = self.sub_code(k, at);
+        let inside = if sub & SIDE_MIXED != 0 {
+            self.covers_in_row(at.row, p)
         } else {
-            code >> 2
+            sub & INSIDE != 0
+        };
+        let band = match band_of_code(sub) {
+            BAND_MIXED => self.band_in_list(self.arc_lists[k], p),
+            band => band,
         };
         Classification { inside, band }
+    }
+
+    /// How the grid answers for `p`: in a refined cell or not, and whether side and band need
+    /// exact arithmetic there (for profiles).
+    pub fn settling(&self, p: LonLat) -> Settling {
+        let at = self.locate(p);
+        if self.cells[at.cell] < SETTLED_BELOW {
+            return Settling::default();
+        }
+        match self.refined_index(at.cell) {
+            Some(k) => {
+                let sub = self.sub_code(k, at);
+                Settling {
+                    refined: true,
+                    exact_side: sub & SIDE_MIXED != 0,
+                    exact_band: band_of_code(sub) == BAND_MIXED,
+                }
+            }
+            None => Settling {
+                refined: false,
+                exact_side: false,
+                exact_band: true,
+            },
+        }
     }
 
     /// Exact great-circle distance to the contact line, in metres, using the grid's
     /// candidate lists where it can.
     pub fn distance_m(&self, p: LonLat) -> f64 {
-        match self.cell_of(p) {
-            Some((col, row)) => {
-                let cell = row * self.cols + col;
-                if self.cells[cell] >> 2 == BAND_MIXED {
-                    self.distance_in_cell(cell, p)
-                } else {
-                    let block =
-                        (row / LIST_BLOCK) * self.cols.div_ceil(LIST_BLOCK) + col / LIST_BLOCK;
-                    match self.block_lists[block] {
-                        span if span.start < span.end => self.distance_over_m(span, p),
-                        _ => self.distance_by_tree_m(p),
-                    }
-                }
-            }
-            None => self.distance_by_tree_m(p),
+        let at = self.locate(p);
+        if !self.in_grid(at) {
+            return self.distance_by_tree_m(p);
+        }
+        if band_of_code(self.cells[at.cell]) == BAND_MIXED
+            && let Some(k) = self.refined_index(at.cell)
+        {
+            return self.distance_over_m(self.arc_lists[k].span, p);
+        }
+        let block = (at.row / LIST_BLOCK) * self.cols.div_ceil(LIST_BLOCK) + at.col / LIST_BLOCK;
+        match self.block_lists[block] {
+            span if span.start < span.end => self.distance_over_m(span, p),
+            _ => self.distance_by_tree_m(p),
         }
     }
 
     /// Exact side of `p` (inside or on the boundary).
     pub fn covers(&self, p: LonLat) -> bool {
-        match self.cell_of(p) {
-            Some((col, row)) => match self.cells[row * self.cols + col] & 3 {
-                SIDE_MIXED => self.covers_in_row(row, p),
-                side => side == SIDE_INSIDE,
-            },
-            None => false,
+        let at = self.locate(p);
+        let code = self.cells[at.cell];
+        if code & SIDE_MIXED == 0 {
+            return code & INSIDE != 0;
+        }
+        let sub = match self.refined_index(at.cell) {
+            Some(k) => self.sub_code(k, at),
+            None => SIDE_MIXED,
+        };
+        if sub & SIDE_MIXED == 0 {
+            sub & INSIDE != 0
+        } else {
+            self.covers_in_row(at.row, p)
         }
     }
 
@@ -354,18 +603,18 @@ impl BandedGrid {
             .unwrap_or(self.thresholds_m.len()) as u8
     }
 
-    /// The band of a point in a mixed-band cell: for each threshold the cell straddles, is
-    /// some candidate arc within it? Trigonometry only when a test is too close to call.
-    fn band_in_cell(&self, cell: usize, p: LonLat) -> u8 {
-        let Ok(k) = self.mixed_cells.binary_search(&(cell as u32)) else {
-            return self.band_of(self.distance_by_tree_m(p));
-        };
-        let list = self.arc_lists[k];
+    /// The band of a point of a refined cell whose sub-cell straddles a band edge: for each
+    /// threshold the cell straddles, is some candidate arc within it? Trigonometry only when
+    /// a test is too close to call.
+    fn band_in_list(&self, list: ArcList, p: LonLat) -> u8 {
         let arcs = &self.arc_arena[list.span.start as usize..list.span.end as usize];
+        if arcs.is_empty() {
+            return self.band_of(self.distance_by_tree_m(p));
+        }
         let v = UnitVector::from_lon_lat(p);
         for band in list.lowest_band..list.highest_band {
             let Some(limit) = &self.limits[usize::from(band)] else {
-                return self.band_of(self.distance_in_cell(cell, p));
+                return self.band_of(self.distance_over_m(list.span, p));
             };
             let mut undecided = false;
             for &arc in arcs {
@@ -376,17 +625,10 @@ impl BandedGrid {
                 }
             }
             if undecided {
-                return self.band_of(self.distance_in_cell(cell, p));
+                return self.band_of(self.distance_over_m(list.span, p));
             }
         }
         list.highest_band
-    }
-
-    fn distance_in_cell(&self, cell: usize, p: LonLat) -> f64 {
-        let Ok(k) = self.mixed_cells.binary_search(&(cell as u32)) else {
-            return self.distance_by_tree_m(p);
-        };
-        self.distance_over_m(self.arc_lists[k].span, p)
     }
 
     /// The smallest distance from `p` (a point of the span's block) to the span's arcs, in
@@ -490,126 +732,187 @@ impl BandedGrid {
         }
     }
 
-    /// Decides a block of cells: settles it whole if bounds allow, else splits it. Blocks
-    /// that an ancestor settled (`settled`) are still split down to [`LIST_BLOCK`] to give
-    /// every list block its candidate arcs.
-    fn settle(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]], settled: bool) {
-        let cols = block.size.min(self.cols - block.col0);
-        let rows = block.size.min(self.rows - block.row0);
-        let lon_a = self.lon0_deg + block.col0 as f64 * self.cell_lon_deg;
-        let lon_b = self.lon0_deg + (block.col0 + cols) as f64 * self.cell_lon_deg;
-        let lat_a = self.lat0_deg + block.row0 as f64 * self.cell_lat_deg;
-        let lat_b = self.lat0_deg + (block.row0 + rows) as f64 * self.cell_lat_deg;
-        let center = LonLat::new((lon_a + lon_b) / 2.0, (lat_a + lat_b) / 2.0);
+    /// The rectangle of grid coordinates [x0, x0 + w] × [y0, y0 + h], in cells.
+    fn rect(&self, x0: f64, y0: f64, w: f64, h: f64) -> Rect {
+        Rect {
+            lon_a: self.lon0_deg + x0 * self.cell_lon_deg,
+            lon_b: self.lon0_deg + (x0 + w) * self.cell_lon_deg,
+            lat_a: self.lat0_deg + y0 * self.cell_lat_deg,
+            lat_b: self.lat0_deg + (y0 + h) * self.cell_lat_deg,
+        }
+    }
+
+    /// The arcs among `arcs` that can be nearest to some point of `rect` (all of them are,
+    /// if `arcs` holds every arc that can be nearest to a point of an enclosing rectangle),
+    /// and the range of the rectangle's distances to the line.
+    fn near_arcs(&self, rect: Rect, arcs: &[u32]) -> NearArcs {
+        let center = LonLat::new(
+            (rect.lon_a + rect.lon_b) / 2.0,
+            (rect.lat_a + rect.lat_b) / 2.0,
+        );
         let c = UnitVector::from_lon_lat(center);
         // The farthest point of a lon/lat rectangle from its centre is a corner.
         let radius_rad = [
-            (lon_a, lat_a),
-            (lon_a, lat_b),
-            (lon_b, lat_a),
-            (lon_b, lat_b),
+            (rect.lon_a, rect.lat_a),
+            (rect.lon_a, rect.lat_b),
+            (rect.lon_b, rect.lat_a),
+            (rect.lon_b, rect.lat_b),
         ]
         .iter()
         .map(|&(x, y)| central_angle_rad(c, UnitVector::from_lon_lat(LonLat::new(x, y))))
         .fold(0.0f64, f64::max)
             * (1.0 + 1e-9)
             + SLACK_RAD;
-
-        // Arcs that can be nearest for some point of the block.
-        let angles: Vec<f64> = arcs
+        let angles: Vec<(f64, u32)> = arcs
             .iter()
-            .map(|&a| self.line.arc_angle_rad(a as usize, c))
+            .map(|&a| (self.line.arc_angle_rad(a as usize, c), a))
             .collect();
-        let center_rad = angles.iter().copied().fold(f64::INFINITY, f64::min);
+        let center_rad = angles.iter().map(|a| a.0).fold(f64::INFINITY, f64::min);
+        // A point of the rectangle is within center_rad + radius of the nearest arc to the
+        // centre, and more than that from any arc beyond center_rad + 2 radius of it.
         let keep_rad = center_rad + 2.0 * radius_rad + SLACK_RAD;
-        let near_arcs: Vec<u32> = arcs
+        NearArcs {
+            radius_rad,
+            arcs: angles.into_iter().filter(|a| a.0 <= keep_rad).collect(),
+            lo_m: EARTH_RADIUS_M * (center_rad - radius_rad).max(0.0),
+            hi_m: EARTH_RADIUS_M * (center_rad + radius_rad),
+        }
+    }
+
+    /// Stores `near` in the arena, nearest to the centre first.
+    fn store_list(&mut self, near: &NearArcs) -> Span {
+        let mut pairs = near.arcs.clone();
+        pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let start = self.arc_arena.len() as u32;
+        self.arc_arena.extend(pairs.iter().map(|&(_, i)| i));
+        self.arc_center_rad
+            .extend(pairs.iter().map(|&(a, _)| f32_at_most(a)));
+        Span {
+            start,
+            end: self.arc_arena.len() as u32,
+            radius_rad: near.radius_rad,
+        }
+    }
+
+    /// The edges among `edges` that may cross `rect`, and the rectangle's side: settled when
+    /// none does (decided at its centre, `row` being the centre's row), else mixed.
+    fn side_of_rect(&self, rect: Rect, row: usize, edges: &[[f64; 4]]) -> (u8, Vec<[f64; 4]>) {
+        let near: Vec<[f64; 4]> = edges
             .iter()
-            .zip(&angles)
-            .filter(|&(_, &a)| a <= keep_rad)
-            .map(|(&i, _)| i)
+            .copied()
+            .filter(|e| {
+                segment_meets_rect(
+                    e,
+                    rect.lon_a - EDGE_EPS_DEG,
+                    rect.lat_a - EDGE_EPS_DEG,
+                    rect.lon_b + EDGE_EPS_DEG,
+                    rect.lat_b + EDGE_EPS_DEG,
+                )
+            })
             .collect();
-        let list = |grid: &mut BandedGrid| -> Span {
-            let mut pairs: Vec<(f64, u32)> = arcs
-                .iter()
-                .zip(&angles)
-                .filter(|&(_, &a)| a <= keep_rad)
-                .map(|(&i, &a)| (a, i))
-                .collect();
-            pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
-            let start = grid.arc_arena.len() as u32;
-            grid.arc_arena.extend(pairs.iter().map(|&(_, i)| i));
-            grid.arc_center_rad
-                .extend(pairs.iter().map(|&(a, _)| f32_at_most(a)));
-            Span {
-                start,
-                end: grid.arc_arena.len() as u32,
-                radius_rad,
-            }
+        if !near.is_empty() {
+            return (SIDE_MIXED, near);
+        }
+        let center = LonLat::new(
+            (rect.lon_a + rect.lon_b) / 2.0,
+            (rect.lat_a + rect.lat_b) / 2.0,
+        );
+        let side = if self.covers_in_row(row.min(self.rows - 1), center) {
+            INSIDE
+        } else {
+            OUTSIDE
         };
+        (side, near)
+    }
+
+    /// Decides a block of cells: settles it whole if bounds allow, else splits it. Blocks
+    /// that an ancestor settled (`settled`) are still split down to [`LIST_BLOCK`] to give
+    /// every list block its candidate arcs. Single cells that stay mixed are refined.
+    fn settle(
+        &mut self,
+        block: Block,
+        arcs: &[u32],
+        edges: &[[f64; 4]],
+        settled: bool,
+        refined: &mut Vec<Refined>,
+    ) {
+        let cols = block.size.min(self.cols - block.col0);
+        let rows = block.size.min(self.rows - block.row0);
+        let rect = self.rect(
+            block.col0 as f64,
+            block.row0 as f64,
+            cols as f64,
+            rows as f64,
+        );
+        let near = self.near_arcs(rect, arcs);
         if block.size == LIST_BLOCK {
             let index = (block.row0 / LIST_BLOCK) * self.cols.div_ceil(LIST_BLOCK)
                 + block.col0 / LIST_BLOCK;
-            self.block_lists[index] = list(self);
+            self.block_lists[index] = self.store_list(&near);
         }
         if settled {
             if block.size > LIST_BLOCK {
-                self.split(block, &near_arcs, &[], true);
+                self.split(block, &near.ids(), &[], true, refined);
             }
             return;
         }
 
-        let lo_m = EARTH_RADIUS_M * (center_rad - radius_rad).max(0.0);
-        let hi_m = EARTH_RADIUS_M * (center_rad + radius_rad);
-        let band = self.settled_band(lo_m, hi_m);
-
-        // Edges that may cross the block.
-        let eps = 1e-9;
-        let near_edges: Vec<[f64; 4]> = edges
-            .iter()
-            .copied()
-            .filter(|e| segment_meets_rect(e, lon_a - eps, lat_a - eps, lon_b + eps, lat_b + eps))
-            .collect();
-        let side = if near_edges.is_empty() {
-            let row = ((center.lat_deg - self.lat0_deg) * self.inv_cell_lat) as usize;
-            if self.covers_in_row(row.min(self.rows - 1), center) {
-                SIDE_INSIDE
-            } else {
-                SIDE_OUTSIDE
-            }
-        } else {
-            SIDE_MIXED
-        };
+        let band = self.settled_band(near.lo_m, near.hi_m);
+        let center_row = block.row0 + rows / 2;
+        let (side, near_edges) = self.side_of_rect(rect, center_row, edges);
 
         if (band.is_some() && side != SIDE_MIXED) || block.size == 1 {
-            let mut code = side;
-            match band {
-                Some(b) => code |= b << 2,
-                None => {
-                    code |= BAND_MIXED << 2;
-                    let span = list(self);
-                    self.mixed_cells
-                        .push((block.row0 * self.cols + block.col0) as u32);
-                    self.arc_lists.push(ArcList {
-                        span,
-                        lowest_band: self.band_of(lo_m - BAND_MARGIN_M),
-                        highest_band: self.band_of(hi_m + BAND_MARGIN_M),
-                    });
-                }
+            let cell_code = code(side, band.unwrap_or(BAND_MIXED));
+            if cell_code >= SETTLED_BELOW {
+                let arcs = match band {
+                    Some(_) => ArcList {
+                        span: Span::default(),
+                        lowest_band: 0,
+                        highest_band: 0,
+                    },
+                    None => ArcList {
+                        span: self.store_list(&near),
+                        lowest_band: self.band_of(near.lo_m - BAND_MARGIN_M),
+                        highest_band: self.band_of(near.hi_m + BAND_MARGIN_M),
+                    },
+                };
+                let mut codes = [cell_code; SUB * SUB];
+                self.refine(
+                    (block.col0, block.row0),
+                    (0, 0, SUB),
+                    &near.ids(),
+                    &near_edges,
+                    band,
+                    side,
+                    &mut codes,
+                );
+                refined.push(Refined {
+                    cell: self.cell_index(block.col0, block.row0) as u32,
+                    arcs,
+                    codes,
+                });
             }
             for row in block.row0..block.row0 + rows {
-                let at = row * self.cols;
-                self.cells[at + block.col0..at + block.col0 + cols].fill(code);
+                let at = self.cell_index(block.col0, row);
+                self.cells[at..at + cols].fill(cell_code);
             }
             if block.size > LIST_BLOCK {
-                self.split(block, &near_arcs, &[], true);
+                self.split(block, &near.ids(), &[], true, refined);
             }
             return;
         }
-        self.split(block, &near_arcs, &near_edges, false);
+        self.split(block, &near.ids(), &near_edges, false, refined);
     }
 
     /// Settles the (up to four) children of a block that lie within the grid.
-    fn split(&mut self, block: Block, arcs: &[u32], edges: &[[f64; 4]], settled: bool) {
+    fn split(
+        &mut self,
+        block: Block,
+        arcs: &[u32],
+        edges: &[[f64; 4]],
+        settled: bool,
+        refined: &mut Vec<Refined>,
+    ) {
         let half = block.size / 2;
         for (dc, dr) in [(0, 0), (half, 0), (0, half), (half, half)] {
             let child = Block {
@@ -618,7 +921,63 @@ impl BandedGrid {
                 size: half,
             };
             if child.col0 < self.cols && child.row0 < self.rows {
-                self.settle(child, arcs, edges, settled);
+                self.settle(child, arcs, edges, settled, refined);
+            }
+        }
+    }
+
+    /// Settles the sub-cells (sx, sy)..+size of cell (col, row) into `codes`, by the same
+    /// proofs as cells: `band` and `side` are what the enclosing square settled already
+    /// (`None`, [`SIDE_MIXED`] when it did not), `arcs` and `edges` the ones that may matter
+    /// in it.
+    #[allow(clippy::too_many_arguments)]
+    fn refine(
+        &self,
+        (col, row): (usize, usize),
+        (sx, sy, size): (usize, usize, usize),
+        arcs: &[u32],
+        edges: &[[f64; 4]],
+        band: Option<u8>,
+        side: u8,
+        codes: &mut [u8; SUB * SUB],
+    ) {
+        let half = size / 2;
+        for (dx, dy) in [(0, 0), (half, 0), (0, half), (half, half)] {
+            let (x, y) = (sx + dx, sy + dy);
+            let sub = SUB as f64;
+            let rect = self.rect(
+                col as f64 + x as f64 / sub,
+                row as f64 + y as f64 / sub,
+                half as f64 / sub,
+                half as f64 / sub,
+            );
+            let (band, near_arcs) = match band {
+                Some(b) => (Some(b), Vec::new()),
+                None => {
+                    let near = self.near_arcs(rect, arcs);
+                    (self.settled_band(near.lo_m, near.hi_m), near.ids())
+                }
+            };
+            let (side, near_edges) = if side == SIDE_MIXED {
+                self.side_of_rect(rect, row, edges)
+            } else {
+                (side, Vec::new())
+            };
+            if (band.is_some() && side != SIDE_MIXED) || half == 1 {
+                let c = code(side, band.unwrap_or(BAND_MIXED));
+                for r in y..y + half {
+                    codes[r * SUB + x..r * SUB + x + half].fill(c);
+                }
+            } else {
+                self.refine(
+                    (col, row),
+                    (x, y, half),
+                    &near_arcs,
+                    &near_edges,
+                    band,
+                    side,
+                    codes,
+                );
             }
         }
     }
@@ -699,6 +1058,49 @@ fn extent(line: &ContactLine, area: &ControlArea, max_threshold_m: f64) -> (f64,
             lat_min = lat_min.min(p.lat_deg);
             lat_max = lat_max.max(p.lat_deg);
         });
-    // A hair beyond, so the maxima fall inside the last cell.
-    (lon_min, lon_max + 1e-9, lat_min, lat_max + 1e-9)
+    // A hair beyond on every side: the maxima fall inside the last cell, and a point of the
+    // grid is never so near its edge that the rounding of [`cell_coordinate`] could put it
+    // on the border ring.
+    (
+        lon_min - 1e-9,
+        lon_max + 1e-9,
+        lat_min - 1e-9,
+        lat_max + 1e-9,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cell `cell_coordinate` picks holds the coordinate (closed), up to the rounding
+    /// of v + ½, and is a cell of the grid or of its border.
+    #[test]
+    fn cell_coordinate_picks_a_cell_that_holds_the_point() {
+        let n = 1000.0;
+        let mut values = vec![-0.5, -0.25, -1e-300, -0.0, 0.0, 1e-300, 1e-17, 0.3, 0.5];
+        values.extend([n, n + 0.5, 3e-9]);
+        for k in [1.0f64, 2.0, 3.0, 511.0, 512.0, 999.0] {
+            values.extend([k, k.next_down(), k.next_up(), k + 0.5, k - 0.5]);
+            values.extend([
+                k + 1e-12,
+                k - 1e-12,
+                k + 0.5f64.next_up(),
+                k + 0.5f64.next_down(),
+            ]);
+        }
+        for v in values {
+            let col = f64::from(cell_coordinate(v)) - 1.0;
+            let rounding = (v.abs() + 1.0) * f64::EPSILON;
+            assert!(
+                col - rounding <= v && v <= col + 1.0 + rounding,
+                "{v} in cell {col}"
+            );
+            assert!((-1.0..=n).contains(&col), "{v} put in cell {col}");
+            // Exactly, away from the cells' edges.
+            if (v - v.round()).abs() > 1e-9 {
+                assert!(col <= v && v <= col + 1.0, "{v} put in cell {col}");
+            }
+        }
+    }
 }

@@ -87,18 +87,18 @@ fn main() {
         })
         .collect();
 
-    let exact_side = points
+    let settling: Vec<truce_geo::Settling> = points
         .iter()
-        .filter(|&&p| assessor.grid().needs_exact(p).0)
-        .count();
-    let exact_band = points
-        .iter()
-        .filter(|&&p| assessor.grid().needs_exact(p).1)
-        .count();
+        .map(|&p| assessor.grid().settling(p))
+        .collect();
+    let share = |keep: fn(&truce_geo::Settling) -> bool| {
+        100.0 * settling.iter().filter(|s| keep(s)).count() as f64 / n as f64
+    };
     println!(
-        "points needing exact side: {:.2}%, exact band: {:.2}%",
-        100.0 * exact_side as f64 / n as f64,
-        100.0 * exact_band as f64 / n as f64
+        "points in refined cells: {:.2}%, needing exact side: {:.3}%, exact band: {:.3}%",
+        share(|s| s.refined),
+        share(|s| s.exact_side),
+        share(|s| s.exact_band)
     );
     for round in 0..3 {
         let started = Instant::now();
@@ -115,6 +115,39 @@ fn main() {
         println!(
             "round {round}: grid classify_slice {ns:.1} ns/point ({:.1} M points/s on one core), inside {inside}",
             1e3 / ns
+        );
+    }
+    // Where the time goes: the same loop over the points of each kind alone.
+    type Kind = (&'static str, fn(&truce_geo::Settling) -> bool);
+    let kinds: [Kind; 4] = [
+        ("settled cells", |s| !s.refined),
+        ("refined cells, settled sub-cells", |s| {
+            s.refined && !s.exact_side && !s.exact_band
+        }),
+        ("sub-cells needing the exact side", |s| s.exact_side),
+        ("sub-cells needing the exact band", |s| s.exact_band),
+    ];
+    for (name, keep) in kinds {
+        let set: Vec<LonLat> = points
+            .iter()
+            .zip(&settling)
+            .filter(|(_, s)| keep(s))
+            .map(|(&p, _)| p)
+            .collect();
+        let mut out = vec![
+            truce_geo::Classification {
+                inside: false,
+                band: 0
+            };
+            set.len()
+        ];
+        let started = Instant::now();
+        assessor.grid().classify_slice(&set, &mut out);
+        let ns = started.elapsed().as_nanos() as f64 / set.len().max(1) as f64;
+        println!(
+            "points in {name}: {} ({:.3}%), {ns:.1} ns/point",
+            set.len(),
+            100.0 * set.len() as f64 / n as f64
         );
     }
     for round in 0..3 {

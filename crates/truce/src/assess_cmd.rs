@@ -135,11 +135,13 @@ pub fn run(args: AssessArgs) -> Result<()> {
     doc["points_read"] = json!(points.positions.len() + points.unlocated_at_s.len());
     doc["timing"] = json!({"read_s": read_s, "build_s": build_s, "assess_s": assess_s});
     doc["method"] = json!(if args.exact { "exact" } else { "grid" });
-    let (cells, band_mixed, side_mixed) = assessor.grid().cell_stats();
+    let stats = assessor.grid().cell_stats();
     doc["assessor"] = json!({
-        "cells": cells,
-        "cells_needing_distance": band_mixed,
-        "cells_needing_side_test": side_mixed,
+        "cells": stats.cells,
+        "refined_cells": stats.refined_cells,
+        "sub_cells": stats.sub_cells,
+        "sub_cells_needing_distance": stats.sub_cells_needing_distance,
+        "sub_cells_needing_side_test": stats.sub_cells_needing_side_test,
         "heap_bytes": assessor.grid().heap_bytes(),
     });
     let rate = points.positions.len() as f64 / assess_s.max(1e-9);

@@ -148,6 +148,71 @@ fn grid_agrees_on_adversarial_points() {
         for p in points {
             check_grid_point(&g, &grid, p);
         }
+        // Not numbers, or far beyond any grid: outside and beyond every band.
+        for p in [
+            LonLat::new(f64::NAN, 48.0),
+            LonLat::new(35.0, f64::NAN),
+            LonLat::new(f64::INFINITY, 48.0),
+            LonLat::new(35.0, f64::NEG_INFINITY),
+            LonLat::new(1e300, -1e300),
+        ] {
+            let c = grid.classify(p);
+            assert_eq!((c.inside, c.band), (false, 2), "{p:?}");
+            assert!(!grid.covers(p), "{p:?}");
+        }
+    }
+}
+
+/// `at` = fractions (fx, fy) of the rectangle [lon_min, lat_min, lon_max, lat_max].
+fn point_in(rect: [f64; 4], fx: f64, fy: f64) -> LonLat {
+    let [lon_a, lat_a, lon_b, lat_b] = rect;
+    LonLat::new(lon_a + (lon_b - lon_a) * fx, lat_a + (lat_b - lat_a) * fy)
+}
+
+#[test]
+fn grid_agrees_in_refined_cells_and_on_the_edges_of_their_sub_cells() {
+    let sub = BandedGrid::SUB_CELLS as f64;
+    for g in [scenario(), march_2026()] {
+        let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
+        let refined = grid.refined_cells_deg();
+        assert!(refined.len() > 1000, "{} refined cells", refined.len());
+        for &rect in refined.iter().step_by(refined.len() / 40) {
+            // The lattice of sub-cell corners, edge midpoints and centres.
+            for i in 0..=2 * BandedGrid::SUB_CELLS {
+                for j in 0..=2 * BandedGrid::SUB_CELLS {
+                    let (fx, fy) = (i as f64 / (2.0 * sub), j as f64 / (2.0 * sub));
+                    let p = point_in(rect, fx, fy);
+                    check_grid_point(&g, &grid, p);
+                    // A hair either side of the sub-cell edges.
+                    if i % 2 == 0 && j % 2 == 1 {
+                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg.next_down(), p.lat_deg));
+                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg + 1e-12, p.lat_deg));
+                    }
+                    if j % 2 == 0 && i % 2 == 1 {
+                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg, p.lat_deg.next_up()));
+                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg, p.lat_deg - 1e-12));
+                    }
+                }
+            }
+        }
+        // The grid's own edges and corners, on them and a hair either side.
+        let extent = grid.extent_deg();
+        for k in 0..=200 {
+            let f = k as f64 / 200.0;
+            for (fx, fy) in [(f, 0.0), (f, 1.0), (0.0, f), (1.0, f)] {
+                let p = point_in(extent, fx, fy);
+                for q in [
+                    p,
+                    LonLat::new(p.lon_deg.next_up(), p.lat_deg.next_up()),
+                    LonLat::new(p.lon_deg.next_down(), p.lat_deg.next_down()),
+                    LonLat::new(p.lon_deg + 1e-10, p.lat_deg - 1e-10),
+                ] {
+                    if q.is_valid() {
+                        check_grid_point(&g, &grid, q);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -167,6 +232,24 @@ proptest! {
     }
 
     #[test]
+    fn grid_agrees_on_random_points_of_refined_cells(
+        pick in 0.0f64..1.0,
+        fx in 0.0f64..=1.0,
+        fy in 0.0f64..=1.0,
+        snap in 0u8..4,
+    ) {
+        let g = &*SCENARIO;
+        let refined = &*REFINED;
+        let rect = refined[((pick * refined.len() as f64) as usize).min(refined.len() - 1)];
+        // Snapped to the nearest sub-cell edge in x, y or both, or left where it fell.
+        let sub = BandedGrid::SUB_CELLS as f64;
+        let on_edge = |f: f64| (f * sub).round() / sub;
+        let fx = if snap & 1 == 1 { on_edge(fx) } else { fx };
+        let fy = if snap & 2 == 2 { on_edge(fy) } else { fy };
+        check_grid_point(&g.0, &g.1, point_in(rect, fx, fy));
+    }
+
+    #[test]
     fn distance_matches_dense_sampling(lon in 30.0f64..41.0, lat in 44.5f64..52.0) {
         let g = &*SCENARIO;
         let p = LonLat::new(lon, lat);
@@ -183,6 +266,9 @@ static SCENARIO: std::sync::LazyLock<(Geometry, BandedGrid)> = std::sync::LazyLo
     let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
     (g, grid)
 });
+
+static REFINED: std::sync::LazyLock<Vec<[f64; 4]>> =
+    std::sync::LazyLock::new(|| SCENARIO.1.refined_cells_deg());
 
 /// The slow, independent oracle: the distance to points sampled along every arc by spherical
 /// interpolation (at most ~20 m apart), and the largest spacing used.
