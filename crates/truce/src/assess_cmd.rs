@@ -35,8 +35,6 @@ pub struct AssessArgs {
 
 /// Points per unit of parallel work.
 const CHUNK: usize = 1 << 16;
-/// Points classified at a time, into a buffer on the stack.
-const BLOCK: usize = 512;
 
 pub fn run(args: AssessArgs) -> Result<()> {
     let agreement = load::agreement(&args.agreement)?;
@@ -77,30 +75,27 @@ pub fn run(args: AssessArgs) -> Result<()> {
         slots,
     };
     let counts = if args.exact {
-        count(&points, &window, |positions, out| {
-            for (&p, o) in positions.iter().zip(out) {
-                let a = agreement.assess_exact(p);
-                let band = match a.zone {
-                    ZoneRef::Band(i) => i as u8,
-                    ZoneRef::Outside => agreement.zones.len() as u8,
-                };
-                *o = Classification {
-                    inside: a.side == PartySide::Inside,
-                    band,
-                };
+        count(&points, &window, |p| {
+            let a = agreement.assess_exact(p);
+            let band = match a.zone {
+                ZoneRef::Band(i) => i as u8,
+                ZoneRef::Outside => agreement.zones.len() as u8,
+            };
+            Classification {
+                inside: a.side == PartySide::Inside,
+                band,
             }
         })
     } else {
-        count(&points, &window, |positions, out| {
-            assessor.grid().classify_slice(positions, out)
-        })
+        let grid = assessor.grid().view();
+        count(&points, &window, move |p| grid.classify(p))
     };
     let assess_s = started.elapsed().as_secs_f64();
 
     let mut tally = Tally::new(&agreement);
     let mut total = 0u64;
     for (at, &n) in counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
-        let (day, side, slot) = (at / stride, (at % stride) / slots, at % slots);
+        let (day, slot, side) = (at / stride, (at % stride) / 2, at % 2);
         let side = if side == 1 {
             PartySide::Inside
         } else {
@@ -186,43 +181,19 @@ struct Window {
     slots: usize,
 }
 
-/// Counts points per (day, side, zone) in parallel: `counts[(day - first_day) * 2 * slots +
-/// side * slots + zone]`, one flat vector per chunk of points, summed at the end; no
-/// allocation per point.
+/// Counts points per (day, zone, side) in parallel: `counts[(day - first_day) * 2 * slots +
+/// zone * 2 + side]`, one flat vector per chunk of points, summed at the end; no allocation
+/// per point.
 fn count(
     points: &Points,
     w: &Window,
-    classify: impl Fn(&[LonLat], &mut [Classification]) + Sync,
+    classify: impl Fn(LonLat) -> Classification + Copy + Sync,
 ) -> Vec<u64> {
-    let stride = 2 * w.slots;
     points
         .positions
         .par_chunks(CHUNK)
         .zip(points.observed_at_s.par_chunks(CHUNK))
-        .map(|(positions, times)| {
-            let mut counts = vec![0u64; stride * 32];
-            let mut classes = [Classification {
-                inside: false,
-                band: 0,
-            }; BLOCK];
-            for (positions, times) in positions.chunks(BLOCK).zip(times.chunks(BLOCK)) {
-                let classes = &mut classes[..positions.len()];
-                classify(positions, classes);
-                for (c, &t) in classes.iter().zip(times) {
-                    if t < w.effective_s || t >= w.expires_s {
-                        continue;
-                    }
-                    let at = (t.div_euclid(86_400) - w.first_day) as usize * stride
-                        + usize::from(c.inside) * w.slots
-                        + usize::from(c.band);
-                    if at >= counts.len() {
-                        counts.resize((at / stride + 32) * stride, 0);
-                    }
-                    counts[at] += 1;
-                }
-            }
-            counts
-        })
+        .map(|(positions, times)| count_chunk(positions, times, w, classify))
         .reduce(Vec::new, |mut a, b| {
             if a.len() < b.len() {
                 a.resize(b.len(), 0);
@@ -230,6 +201,35 @@ fn count(
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             a
         })
+}
+
+/// The counts of one chunk. `classify` comes by value and is inlined: the grid's settled
+/// cells then cost no call, and its fields stay in registers.
+fn count_chunk(
+    positions: &[LonLat],
+    times_s: &[i64],
+    w: &Window,
+    classify: impl Fn(LonLat) -> Classification,
+) -> Vec<u64> {
+    let stride = 2 * w.slots;
+    let (effective_s, expires_s) = (w.effective_s, w.expires_s);
+    // In force means at or after `effective_s`, hence on or after the first day: the day
+    // index is a division of a non-negative number.
+    let first_day_s = w.first_day * 86_400;
+    let mut counts = vec![0u64; stride * 32];
+    for (&p, &t) in positions.iter().zip(times_s) {
+        let c = classify(p);
+        if t < effective_s || t >= expires_s {
+            continue;
+        }
+        let day = ((t - first_day_s) as u64 / 86_400) as usize;
+        let at = day * stride + usize::from(c.band) * 2 + usize::from(c.inside);
+        if at >= counts.len() {
+            counts.resize((at / stride + 32) * stride, 0);
+        }
+        counts[at] += 1;
+    }
+    counts
 }
 
 fn day_of(day_number: i64) -> Result<chrono::NaiveDate> {
