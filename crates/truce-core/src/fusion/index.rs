@@ -76,6 +76,19 @@ struct Entry {
     t1: f64,
 }
 
+/// The number of columns of `row` in a grid of rows `cell_deg` high: as many as fit at its
+/// poleward edge.
+fn columns_of(cell_deg: f64, row: i32) -> i32 {
+    let south = -90.0 + f64::from(row) * cell_deg;
+    let north = (south + cell_deg).min(90.0);
+    let poleward = south.abs().max(north.abs());
+    if poleward >= 89.999_999 {
+        return 1;
+    }
+    let width = 360.0 * poleward.to_radians().cos() / cell_deg;
+    (width.floor() as i32).clamp(1, 1 << 24)
+}
+
 /// A hash grid of nodes (small integers chosen by the caller).
 ///
 /// Buckets first, then cells: when nodes arrive roughly in time order (as `fuse` adds
@@ -85,6 +98,10 @@ pub struct Grid {
     cell_m: f64,
     cell_deg: f64,
     rows: i32,
+    /// The number of columns of each row from `first_row` that holds an entry or lies between
+    /// two that do (computed once; rows outside hold nothing and are never visited).
+    first_row: i32,
+    cols: Vec<i32>,
     bucket_s: f64,
     buckets: FxHashMap<i64, FxHashMap<(i32, i32), u32>>,
     entries: Vec<Entry>,
@@ -109,6 +126,8 @@ impl Grid {
             cell_m,
             cell_deg,
             rows,
+            first_row: 0,
+            cols: Vec::new(),
             bucket_s,
             buckets: FxHashMap::default(),
             entries: Vec::new(),
@@ -137,17 +156,33 @@ impl Grid {
         (((lat_deg + 90.0) / self.cell_deg).floor() as i32).clamp(0, self.rows - 1)
     }
 
-    /// Columns of a row: as many as fit at its poleward edge.
+    /// Columns of a row of [`Grid::indexed_rows`].
     #[inline]
     fn cols(&self, row: i32) -> i32 {
-        let south = -90.0 + f64::from(row) * self.cell_deg;
-        let north = (south + self.cell_deg).min(90.0);
-        let poleward = south.abs().max(north.abs());
-        if poleward >= 89.999_999 {
-            return 1;
+        self.cols[(row - self.first_row) as usize]
+    }
+
+    /// The rows whose columns are known: every row holding an entry lies in them.
+    fn indexed_rows(&self) -> std::ops::Range<i32> {
+        self.first_row..self.first_row + self.cols.len() as i32
+    }
+
+    /// Makes `row` one of [`Grid::indexed_rows`].
+    fn index_row(&mut self, row: i32) {
+        let rows = self.indexed_rows();
+        if self.cols.is_empty() {
+            self.first_row = row;
+            self.cols.push(columns_of(self.cell_deg, row));
+        } else if row < rows.start {
+            let before: Vec<i32> = (row..rows.start)
+                .map(|r| columns_of(self.cell_deg, r))
+                .collect();
+            self.cols.splice(0..0, before);
+            self.first_row = row;
+        } else if row >= rows.end {
+            self.cols
+                .extend((rows.end..=row).map(|r| columns_of(self.cell_deg, r)));
         }
-        let width = 360.0 * poleward.to_radians().cos() / self.cell_deg;
-        (width.floor() as i32).clamp(1, 1 << 24)
     }
 
     #[inline]
@@ -160,6 +195,7 @@ impl Grid {
     /// Indexes `node` at `p` for every bucket of the window `[t0_s, t1_s]`.
     pub fn insert(&mut self, node: u32, p: LonLat, t0_s: f64, t1_s: f64) {
         let row = self.row_of(p.lat_deg);
+        self.index_row(row);
         let col = self.col_of(row, p.lon_deg);
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
@@ -193,8 +229,9 @@ impl Grid {
         self.scan(&cells, t0_s, t1_s, found);
     }
 
-    /// Adds to `cells` the (row, column) of every cell holding points within `radius_m` of
-    /// `p` (maybe more): the cells a query visits.
+    /// Adds to `cells` the (row, column) of every cell that may hold entries within
+    /// `radius_m` of `p` (maybe more; rows without entries are left out): the cells a query
+    /// visits.
     pub fn cells_within(&self, p: LonLat, radius_m: f64, cells: &mut Vec<(i32, i32)>) {
         let c_rad = (radius_m.max(0.0) / EARTH_RADIUS_M) * (1.0 + 1e-9) + 1e-12;
         let c_deg = c_rad.to_degrees();
@@ -211,7 +248,8 @@ impl Grid {
         } else {
             2.0 * ratio.asin().to_degrees() + 1e-9
         };
-        for row in self.row_of(lat_lo)..=self.row_of(lat_hi) {
+        let rows = self.indexed_rows();
+        for row in self.row_of(lat_lo).max(rows.start)..=self.row_of(lat_hi).min(rows.end - 1) {
             let cols = self.cols(row);
             let width = 360.0 / f64::from(cols);
             let k0 = ((p.lon_deg - half_lon_deg + 180.0) / width).floor() as i64;
