@@ -1379,30 +1379,33 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
         // A coarse report precise in place (coarse by its long window only) that matches no
         // anchor or fix but matches a placed one of the same precision (a fire seen again at
-        // a later overpass) joins the best such report's incident. In rounds: each round looks only at the reports
-        // placed in the round before, so nothing depends on an order, and each report still
-        // joins one incident (it bridges nothing).
+        // a later overpass) joins the best such report's incident. In rounds: each round
+        // looks only at the reports placed in the round before, so nothing depends on an
+        // order, and each report still joins one incident (it bridges nothing).
         let mut round = vec![FREE_ROUND; fuser.nodes.len()];
         for &c in &fuser.coarse {
             if !free[c as usize] {
                 round[c as usize] = 0;
             }
         }
+        let precise = |node: &Node| node.u_m <= rule.anchor_max_uncertainty_m;
         let mut last_round = 0;
-        loop {
+        // The free reports that may match one placed in the last round: all at first, then
+        // those near the ones just placed.
+        let mut pending: Vec<u32> = fuser
+            .coarse
+            .iter()
+            .copied()
+            .filter(|&c| free[c as usize] && precise(&fuser.nodes[c as usize]))
+            .collect();
+        while !pending.is_empty() {
             // Each report's choice on its own (in parallel), joined in order.
             let round_of = &round;
-            let joins: Vec<(u32, u32)> = fuser
-                .coarse
+            let joins: Vec<(u32, u32)> = pending
                 .par_iter()
                 .with_min_len(256)
                 .map_init(Vec::new, |hits, &c| {
                     let node = fuser.nodes[c as usize];
-                    if round_of[c as usize] != FREE_ROUND
-                        || node.u_m > rule.anchor_max_uncertainty_m
-                    {
-                        return None;
-                    }
                     let mut best: Option<ScoreKey> = None;
                     for level in &fuser.coarse_levels {
                         let radius =
@@ -1411,7 +1414,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         for &m in hits.iter() {
                             let other = &fuser.nodes[m as usize];
                             if round_of[m as usize] == last_round
-                                && other.u_m <= rule.anchor_max_uncertainty_m
+                                && precise(other)
                                 && other.kind == node.kind
                                 && fuser.linked(&node, other).is_some()
                             {
@@ -1426,15 +1429,27 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 })
                 .flatten()
                 .collect();
-            if joins.is_empty() {
-                break;
-            }
             last_round += 1;
             for &(c, m) in &joins {
                 self.sets.union(c, m);
                 round[c as usize] = last_round;
                 free[c as usize] = false;
             }
+            pending.clear();
+            for &(c, _) in &joins {
+                let node = fuser.nodes[c as usize];
+                for level in &fuser.coarse_levels {
+                    let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                    Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
+                    pending.extend(hits.iter().copied().filter(|&m| {
+                        round[m as usize] == FREE_ROUND
+                            && precise(&fuser.nodes[m as usize])
+                            && fuser.nodes[m as usize].kind == node.kind
+                    }));
+                }
+            }
+            pending.sort_unstable();
+            pending.dedup();
         }
         // Coarse reports that joined nothing link with each other (found now, locally, in
         // parallel; the links are then made in order).
