@@ -42,7 +42,12 @@
 //!      the other left-over bearings of an observer within 5 km looking the same way
 //!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`) or of an observer it faces and
 //!      that faces it (the event between them, where lines cannot cross): an incident
-//!      without a location, shown by its sector. Never an invented point.
+//!      without a location, shown by its sector. Never an invented point;
+//!   4. a bearing not in a fix whose sector misses its incident's final location (the
+//!      inverse-variance mean of `assemble`, with its uncertainty) by more than
+//!      `bearing_sigmas` σ leaves it: it fitted the one report it joined, not the incident.
+//!      Such strays that heard one sound (side by side, face to face, as in 3) stay
+//!      together; each group is an incident known by its sector.
 //!
 //!   Coarse reports and bearings are placed when a snapshot is taken, from the final set of
 //!   anchors, by local index queries (each a few cells): still order independent, and
@@ -826,6 +831,8 @@ struct Snapshot<'f, 'a> {
     /// `fuser.bearings`).
     placed: Vec<bool>,
     in_fix: Vec<bool>,
+    /// Bearings that left their incident: node id → their group among themselves.
+    stray: FxHashMap<u32, u32>,
     /// Precise fixes, and imprecise ones left free.
     fix_grid: Grid,
     loose_fixes: Grid,
@@ -842,6 +849,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             isolation_fixes: Grid::new(1.0, 1.0),
             placed: Vec::new(),
             in_fix: Vec::new(),
+            stray: FxHashMap::default(),
             fix_grid: Grid::new(1.0, 1.0),
             loose_fixes: Grid::new(1.0, 1.0),
         }
@@ -862,6 +870,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             self.place_bearings(&rule);
             self.place_fixes_and_coarse(&rule);
             self.finish_bearings(&rule);
+            self.drop_stray_bearings(&rule);
         }
         self.assemble()
     }
@@ -1524,16 +1533,17 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
         // Left-over bearings of one observer, or facing each other: found for each on its
         // own (in parallel), joined in order.
+        let left: Vec<bool> = placed.iter().zip(&in_fix).map(|(p, f)| !p && !f).collect();
         let this = &*self;
-        let placed = &placed;
+        let left_ref = &left;
         let links: Vec<Vec<u32>> = (0..fuser.bearings.len())
             .into_par_iter()
             .with_min_len(64)
             .map_init(Vec::new, |hits, k| {
-                if placed[k] || in_fix[k] {
+                if !left_ref[k] {
                     return Vec::new();
                 }
-                this.alike_bearings(k, &position, placed, &in_fix, rule, hits)
+                this.alike_bearings(k, &position, left_ref, rule, hits)
             })
             .collect();
         for (k, linked) in links.into_iter().enumerate() {
@@ -1541,6 +1551,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 self.sets.union(fuser.bearings[k], b);
             }
         }
+        self.in_fix = in_fix;
     }
 
     /// The best fix or coarse report whose position the sector of bearing `b` holds, and its
@@ -1598,14 +1609,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         best.map(|(_, id, r)| (id, r))
     }
 
-    /// The left-over bearings (positions `position`) that the one at position `k` links with:
-    /// earlier ones of an observer within 5 km looking the same way, or any facing it.
+    /// The bearings marked in `left` (by position, `position`) that the one at position `k`
+    /// links with: earlier ones of an observer within 5 km looking the same way, or any
+    /// facing it.
     fn alike_bearings(
         &self,
         k: usize,
         position: &FxHashMap<u32, usize>,
-        placed: &[bool],
-        in_fix: &[bool],
+        left: &[bool],
         rule: &EvidenceRule,
         hits: &mut Vec<u32>,
     ) -> Vec<u32> {
@@ -1629,7 +1640,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let Some(&kb) = position.get(&b) else {
                 continue;
             };
-            if b == a || placed[kb] || in_fix[kb] {
+            if b == a || !left[kb] {
                 continue;
             }
             let node_b = fuser.nodes[b as usize];
@@ -1658,6 +1669,89 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         out
+    }
+
+    /// Bearings (not of a fix) whose sector misses their incident's final location by more
+    /// than `bearing_sigmas` σ, that location's uncertainty allowed for, or cannot reach it:
+    /// each joined a report that fitted, but the incident as a whole says the sound came
+    /// from elsewhere. They leave it, each a sector of its own (see `assemble`).
+    fn drop_stray_bearings(&mut self, rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        let in_fix = std::mem::take(&mut self.in_fix);
+        let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> = FxHashMap::default();
+        let mut candidates: Vec<(u32, usize)> = Vec::new();
+        for (k, &b) in fuser.bearings.iter().enumerate() {
+            if in_fix.get(k).copied().unwrap_or(false) {
+                continue;
+            }
+            let root = self.sets.find(b);
+            candidates.push((root, k));
+            located.entry(root).or_default();
+        }
+        self.in_fix = in_fix;
+        if candidates.is_empty() {
+            return;
+        }
+        let total = fuser.nodes.len() + self.fixes.len();
+        for i in 0..total as u32 {
+            let node = *self.node(i);
+            if !has_location(&node) {
+                continue;
+            }
+            let root = self.sets.find(i);
+            if let Some(members) = located.get_mut(&root) {
+                members.push((node.index, node.role == Role::Fix, i));
+            }
+        }
+        let mut location_of: FxHashMap<u32, (LonLat, f64)> = FxHashMap::default();
+        for (root, members) in &mut located {
+            // In caller-index order, as `assemble` sums them.
+            members.sort_unstable();
+            if let Some(l) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i))) {
+                location_of.insert(*root, l);
+            }
+        }
+        let mut stray = vec![false; fuser.bearings.len()];
+        for (root, k) in candidates {
+            let Some(&(p, u_m)) = location_of.get(&root) else {
+                continue;
+            };
+            let b = fuser.bearings[k];
+            let Some(bearing) = fuser.bearing_of(b) else {
+                continue;
+            };
+            let line = line_of(&bearing);
+            let fits = sector_miss(&line, bearing_range_m(&bearing, rule), p, u_m)
+                .is_some_and(|(miss_deg, _)| miss_deg / line.sigma_deg <= rule.bearing_sigmas);
+            if !fits {
+                stray[k] = true;
+                self.bearing_range[k] = None;
+            }
+        }
+        // Strays that heard one sound (side by side, face to face) stay together.
+        let mut sets = DisjointSets::default();
+        let mut set_of: FxHashMap<u32, u32> = FxHashMap::default();
+        for (k, _) in stray.iter().enumerate().filter(|(_, s)| **s) {
+            set_of.insert(fuser.bearings[k], sets.push());
+        }
+        if set_of.is_empty() {
+            return;
+        }
+        let position: FxHashMap<u32, usize> = fuser
+            .bearings
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b, k))
+            .collect();
+        let mut hits = Vec::new();
+        for k in (0..stray.len()).filter(|&k| stray[k]) {
+            for b in self.alike_bearings(k, &position, &stray, rule, &mut hits) {
+                if let (Some(&x), Some(&y)) = (set_of.get(&fuser.bearings[k]), set_of.get(&b)) {
+                    sets.union(x, y);
+                }
+            }
+        }
+        self.stray = set_of.into_iter().map(|(b, x)| (b, sets.find(x))).collect();
     }
 
     /// Whether two bearings cross ahead of both, within range, at consistent event times.
@@ -1814,9 +1908,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         located.clear();
         located.extend(ids.iter().filter_map(|&i| {
             let node = self.node(i);
-            (matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
-                || (node.role == Role::Alone && node.u_m > 0.0))
-                .then_some((node.index, node.role == Role::Fix, i))
+            has_location(node).then_some((node.index, node.role == Role::Fix, i))
         }));
         located.sort_unstable();
         let location = weighted_location(located.iter().map(|&(_, _, i)| self.node(i)));
@@ -1914,7 +2006,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut group_of_root = vec![u32::MAX; total];
         let mut group_of = vec![0u32; total];
         let mut groups = 0u32;
+        let mut group_of_stray: FxHashMap<u32, u32> = FxHashMap::default();
         for i in 0..total as u32 {
+            if let Some(&s) = self.stray.get(&i) {
+                group_of[i as usize] = *group_of_stray.entry(s).or_insert_with(|| {
+                    groups += 1;
+                    groups - 1
+                });
+                continue;
+            }
             let root = self.sets.find(i) as usize;
             if group_of_root[root] == u32::MAX {
                 group_of_root[root] = groups;
@@ -2295,6 +2395,12 @@ fn time_offset(a: &Node, b: &Node) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Whether a node's position is a location of its incident (not a bearing's observer).
+fn has_location(node: &Node) -> bool {
+    matches!(node.role, Role::Anchor | Role::Coarse | Role::Fix)
+        || (node.role == Role::Alone && node.u_m > 0.0)
 }
 
 /// The inverse-variance weighted mean position of nodes and its ~95% radius: the combined

@@ -15,6 +15,7 @@ fn sources() -> SourceRegistry {
         ("patrol", Reliability::C, Discipline::Patrol),
         ("sat", Reliability::B, Discipline::Satellite),
         ("uav", Reliability::B, Discipline::Uav),
+        ("party", Reliability::D, Discipline::Party),
     ])
 }
 
@@ -228,4 +229,55 @@ fn a_bearing_further_off_joins_a_report_only_when_heard_at_its_time() {
         heard("array-w", "w1", pos(0.0, 0.0), event, 600.0, 2.0),
     ]);
     assert_eq!(near.incidents.len(), 1);
+}
+
+#[test]
+fn a_bearing_that_misses_its_incidents_location_leaves_it() {
+    // A UAV sees an explosion 10 km north of an array; a party claims it ±3 km, 2 km east of
+    // there. The array hears something 16.7° east of the UAV's point, which only the vague
+    // claim's disc holds: it would join the claim, but the incident's location is the UAV's,
+    // 10σ off its line. It stays a sector of its own.
+    let seen = pos(0.0, 10_000.0);
+    let fusion = check(&[
+        located("uav", "seen", Kind::Explosion, 0.0, seen, 100.0),
+        located(
+            "party",
+            "claim",
+            Kind::Explosion,
+            60.0,
+            pos(2_000.0, 10_000.0),
+            3_000.0,
+        ),
+        heard(
+            "array-w",
+            "w1",
+            pos(0.0, 0.0),
+            pos(3_000.0, 10_000.0),
+            30.0,
+            0.0,
+        ),
+    ]);
+    let mut members: Vec<Vec<usize>> = fusion.incidents.iter().map(|i| i.members.clone()).collect();
+    members.sort();
+    assert_eq!(members, vec![vec![0, 1], vec![2]]);
+    let lone = fusion
+        .incidents
+        .iter()
+        .find(|i| i.members == vec![2])
+        .expect("the bearing alone");
+    assert!(lone.location.is_none() && lone.sector.is_some());
+    // Heard from the UAV's point, it stays with the incident.
+    let fusion = check(&[
+        located("uav", "seen", Kind::Explosion, 0.0, seen, 100.0),
+        located(
+            "party",
+            "claim",
+            Kind::Explosion,
+            60.0,
+            pos(2_000.0, 10_000.0),
+            3_000.0,
+        ),
+        heard("array-w", "w1", pos(0.0, 0.0), seen, 30.0, 0.5),
+    ]);
+    assert_eq!(fusion.incidents.len(), 1);
 }
