@@ -394,39 +394,40 @@ impl<'a> Fuser<'a> {
             })
             .collect();
         drop(ids);
-        let mut nodes: Vec<Node> = Vec::with_capacity(observations.len());
-        let mut facts: Vec<Facts> = Vec::with_capacity(observations.len());
-        for (chunk_nodes, mut chunk_facts, arena) in prepared {
-            let refs_at = self.arena.refs.len() as u32;
-            let bearings_at = self.arena.bearings.len() as u32;
-            for f in &mut chunk_facts {
-                f.source_ref.0 += refs_at;
-                if let Some(b) = f.bearing.as_mut() {
-                    *b += bearings_at;
-                }
-            }
+        // The chunks' arenas appended in chunk order; where each chunk's begin.
+        let mut offsets: Vec<(u32, u32)> = Vec::with_capacity(prepared.len());
+        for (_, _, arena) in &prepared {
+            offsets.push((
+                self.arena.refs.len() as u32,
+                self.arena.bearings.len() as u32,
+            ));
             self.arena.refs.push_str(&arena.refs);
             self.arena.bearings.extend_from_slice(&arena.bearings);
-            nodes.extend_from_slice(&chunk_nodes);
-            facts.extend(chunk_facts);
         }
         // Stored and linked in time order: neighbours in time are neighbours in memory.
-        let mut order: Vec<(i64, u32, u32)> = facts
-            .par_iter()
-            .enumerate()
-            .map(|(k, f)| {
-                let at = f.observed_at;
-                (at.timestamp(), at.timestamp_subsec_nanos(), k as u32)
+        let mut order: Vec<(i64, u32, u32)> = (0..observations.len())
+            .into_par_iter()
+            .map(|i| {
+                let at = prepared[i / CHUNK].1[i % CHUNK].observed_at;
+                (at.timestamp(), at.timestamp_subsec_nanos(), i as u32)
             })
             .collect();
         order.par_sort_unstable();
         let first = self.nodes.len();
-        self.nodes
-            .par_extend(order.par_iter().map(|&(_, _, k)| nodes[k as usize]));
-        drop(nodes);
-        self.facts
-            .par_extend(order.par_iter().map(|&(_, _, k)| facts[k as usize].clone()));
-        drop((facts, order));
+        self.nodes.par_extend(order.par_iter().map(|&(_, _, i)| {
+            let i = i as usize;
+            prepared[i / CHUNK].0[i % CHUNK]
+        }));
+        self.facts.par_extend(order.par_iter().map(|&(_, _, i)| {
+            let (c, i) = (i as usize / CHUNK, i as usize % CHUNK);
+            let mut facts = prepared[c].1[i].clone();
+            facts.source_ref.0 += offsets[c].0;
+            if let Some(b) = facts.bearing.as_mut() {
+                *b += offsets[c].1;
+            }
+            facts
+        }));
+        drop((prepared, order));
         for id in first..self.nodes.len() {
             self.sets.push();
             self.link(id as u32);
@@ -2089,18 +2090,23 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             })
             .collect();
         let rules = tables.rules;
-        // Sort small (key, position) pairs (keys are distinct), then move each incident once.
+        // Sort small (key, position) pairs (keys are distinct), then put each incident in its
+        // place in `built` itself (groups come nearly in key order: most stay where they are).
         let mut order: Vec<(IncidentKey<'_>, u32)> = built
             .iter()
             .enumerate()
             .filter_map(|(k, b)| b.as_ref().map(|(key, _)| (*key, k as u32)))
             .collect();
         order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut incidents: Vec<FusedIncident> = order
-            .iter()
-            .filter_map(|&(_, position)| built[position as usize].take().map(|(_, i)| i))
+        let mut from: Vec<u32> = order.iter().map(|&(_, position)| position).collect();
+        drop(order);
+        from.extend((0..built.len() as u32).filter(|&k| built[k as usize].is_none()));
+        permute(&mut built, &mut from);
+        drop(from);
+        let mut incidents: Vec<FusedIncident> = built
+            .into_iter()
+            .filter_map(|b| b.map(|(_, i)| i))
             .collect();
-        drop(built);
         incidents
             .par_iter_mut()
             .enumerate()
@@ -2326,6 +2332,23 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 }
 
+/// Rearranges `items` so that position `k` holds what was at `from[k]` (`from` a permutation
+/// of the positions, used up as the marks of what is done), each item moved once.
+fn permute<T>(items: &mut [T], from: &mut [u32]) {
+    for start in 0..from.len().min(items.len()) {
+        let mut k = start;
+        loop {
+            let f = from[k] as usize;
+            from[k] = k as u32;
+            if f == start || f == k || f >= items.len() {
+                break;
+            }
+            items.swap(k, f);
+            k = f;
+        }
+    }
+}
+
 /// The order of incidents: their earliest member's (time, source by name, source_ref,
 /// caller index).
 type IncidentKey<'f> = (DateTime<Utc>, u32, &'f str, usize);
@@ -2434,4 +2457,22 @@ fn weighted_location<'n>(nodes: impl Iterator<Item = &'n Node> + Clone) -> Optio
     }
     let uncertainty = (1.0 / weight + spread / weight).sqrt();
     Some((position, uncertainty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_moves_each_item_to_its_place() {
+        let from = [3u32, 0, 4, 1, 2, 5];
+        let mut items: Vec<char> = "abcdef".chars().collect();
+        permute(&mut items, &mut from.clone());
+        let expected: Vec<char> = from
+            .iter()
+            .map(|&f| "abcdef".as_bytes()[f as usize] as char)
+            .collect();
+        assert_eq!(items, expected);
+        assert_eq!(items.iter().collect::<String>(), "daebcf");
+    }
 }
