@@ -13,14 +13,14 @@
 //! value but not their spelling (`0.50` is stored as `0.5`); the location's spelling is kept
 //! in `source_ref`.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use csv::ByteRecord;
 use serde_json::{Map, Number, Value};
 use truce_core::{Kind, Observation, ObservationKey};
 use truce_geo::LonLat;
 
 use crate::ndjson::{self, Check, Problem, check_source, quoted};
-use crate::{Diagnostic, ParsedBatch};
+use crate::{Diagnostic, ParsedBatch, StoreRow, StoreRows};
 
 /// Pixel size assumed when a file has no `scan`/`track` columns: the ~95% radius, in metres.
 pub const VIIRS_DEFAULT_UNCERTAINTY_M: f64 = 375.0;
@@ -35,7 +35,50 @@ const REQUIRED_COLUMNS: [&str; 5] = ["latitude", "longitude", "acq_date", "acq_t
 /// column) is reported on the header line and no row is read; otherwise every row is read,
 /// each bad row giving one diagnostic and the good rows their observations.
 pub fn parse(file: &str, bytes: &[u8]) -> ParsedBatch {
-    let mut batch = ParsedBatch::default();
+    let (observations, diagnostics) = parse_rows(file, bytes, |columns, record, sources, line| {
+        let observation = columns.observation(record, sources)?;
+        let canonical = ndjson::wire_canonical_json(&observation)
+            .map_err(|e| Problem::line(format!("cannot write canonical JSON: {e}")))?;
+        Ok(ndjson::parsed_observation(observation, line, canonical))
+    });
+    ParsedBatch {
+        observations,
+        diagnostics,
+    }
+}
+
+/// Parses a FIRMS CSV file as [`parse`] does, into what the store takes of each row: the
+/// same keys, times, positions, canonical JSON and content hashes, and the same diagnostics,
+/// but no [`Observation`] with its attributes map (the attributes are in the canonical JSON,
+/// written straight from the cells). For the bulk ingest, where building and freeing the
+/// map was a fifth of the parse.
+pub fn parse_for_store(file: &str, bytes: &[u8]) -> StoreRows {
+    let (rows, diagnostics) = parse_rows(file, bytes, |columns, record, sources, line| {
+        let fields = columns.fields(record, sources)?;
+        let canonical_json = columns.canonical_json(&fields, record)?;
+        let content_sha256 = ndjson::content_sha256(&canonical_json);
+        Ok(StoreRow {
+            key: fields.key,
+            kind: Kind::ThermalAnomaly,
+            observed_at: fields.observed_at,
+            position: Some(fields.position),
+            line,
+            canonical_json,
+            content_sha256,
+        })
+    });
+    StoreRows { rows, diagnostics }
+}
+
+/// The row loop of a FIRMS file: the header, then `build` for each row (with its 1-based
+/// line), collecting what it builds and a diagnostic for each row it refuses.
+fn parse_rows<T>(
+    file: &str,
+    bytes: &[u8],
+    mut build: impl FnMut(&Columns, &ByteRecord, &mut SourceCache, usize) -> Check<T>,
+) -> (Vec<T>, Vec<Diagnostic>) {
+    let mut built = Vec::new();
+    let mut diagnostics = Vec::new();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -46,17 +89,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> ParsedBatch {
     match reader.read_byte_record(&mut record) {
         Ok(true) => {}
         Ok(false) => {
-            batch.diagnostics.push(Diagnostic::file(
+            diagnostics.push(Diagnostic::file(
                 file,
                 "empty file: expected a FIRMS header line (latitude,longitude,...,acq_date,acq_time,satellite,...)",
             ));
-            return batch;
+            return (built, diagnostics);
         }
         Err(e) => {
-            batch
-                .diagnostics
-                .push(Diagnostic::line(file, 1, format!("unreadable CSV: {e}")));
-            return batch;
+            diagnostics.push(Diagnostic::line(file, 1, format!("unreadable CSV: {e}")));
+            return (built, diagnostics);
         }
     }
     let mut lines = LineCounter::new(bytes);
@@ -64,17 +105,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> ParsedBatch {
     let columns = match Columns::from_header(&record) {
         Ok(columns) => columns,
         Err(problems) => {
-            batch
-                .diagnostics
-                .extend(problems.into_iter().map(|p| p.at(file, header_line)));
-            return batch;
+            diagnostics.extend(problems.into_iter().map(|p| p.at(file, header_line)));
+            return (built, diagnostics);
         }
     };
 
     // Room for every row up front: growing a vector of a million observations copies it
     // over and over. A row is at least ~20 bytes, which bounds the guess for odd input.
     let line_ends = bytes.iter().filter(|&&b| b == b'\n').count();
-    batch.observations.reserve(line_ends.min(bytes.len() / 20));
+    built.reserve(line_ends.min(bytes.len() / 20));
     let mut sources = SourceCache::default();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -83,28 +122,17 @@ pub fn parse(file: &str, bytes: &[u8]) -> ParsedBatch {
             Err(e) => {
                 // Reading from memory with `flexible` on, only IO can fail: not expected.
                 let line = lines.line_at(e.position().map_or(0, |p| to_usize(p.byte())));
-                batch.diagnostics.push(Diagnostic::line(
-                    file,
-                    line,
-                    format!("unreadable CSV: {e}"),
-                ));
+                diagnostics.push(Diagnostic::line(file, line, format!("unreadable CSV: {e}")));
                 break;
             }
         }
         let line = lines.line_of(&record);
-        let parsed = columns
-            .observation(&record, &mut sources)
-            .and_then(|observation| {
-                let canonical = ndjson::wire_canonical_json(&observation)
-                    .map_err(|e| Problem::line(format!("cannot write canonical JSON: {e}")))?;
-                Ok(ndjson::parsed_observation(observation, line, canonical))
-            });
-        match parsed {
-            Ok(parsed) => batch.observations.push(parsed),
-            Err(problem) => batch.diagnostics.push(problem.at(file, line)),
+        match build(&columns, &record, &mut sources, line) {
+            Ok(item) => built.push(item),
+            Err(problem) => diagnostics.push(problem.at(file, line)),
         }
     }
-    batch
+    (built, diagnostics)
 }
 
 fn to_usize(n: u64) -> usize {
@@ -173,6 +201,9 @@ struct Columns {
     instrument_by_columns: Option<&'static str>,
     /// Every column that is not mapped to a field: (index, name), kept as attributes.
     attributes: Vec<(usize, String)>,
+    /// The same in byte order of the names, each with its JSON key (`"name":`): the order
+    /// of the canonical JSON.
+    sorted_attributes: Vec<(usize, String, String)>,
 }
 
 impl Columns {
@@ -254,12 +285,21 @@ impl Columns {
             Some(satellite),
             instrument,
         ];
-        let attributes = names
+        let attributes: Vec<(usize, String)> = names
             .iter()
             .enumerate()
             .filter(|(index, _)| !mapped.contains(&Some(*index)))
             .map(|(index, name)| (index, name.clone()))
             .collect();
+        let mut sorted_attributes: Vec<(usize, String, String)> = attributes
+            .iter()
+            .map(|(index, name)| {
+                let mut key = serde_json::to_string(name).unwrap_or_default();
+                key.push(':');
+                (*index, name.clone(), key)
+            })
+            .collect();
+        sorted_attributes.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         Ok(Columns {
             count: names.len(),
             latitude,
@@ -271,10 +311,75 @@ impl Columns {
             scan_track,
             instrument_by_columns,
             attributes,
+            sorted_attributes,
         })
     }
 
     fn observation(&self, row: &ByteRecord, sources: &mut SourceCache) -> Check<Observation> {
+        let fields = self.fields(row, sources)?;
+        let mut attributes = Map::new();
+        for (index, name) in &self.attributes {
+            let text = attribute_text(row, *index, name)?;
+            attributes.insert(name.clone(), attribute_value(text));
+        }
+        Ok(Observation {
+            attributes,
+            ..Observation::located(
+                fields.key,
+                Kind::ThermalAnomaly,
+                fields.observed_at,
+                fields.position,
+                fields.uncertainty_m,
+            )
+        })
+    }
+
+    /// The canonical JSON of the observation [`Columns::observation`] makes of this row,
+    /// written from the cells: `ndjson::wire_canonical_json` of that observation, byte for
+    /// byte (the tests compare them). Every piece is written by `serde_json`, as there.
+    fn canonical_json(&self, fields: &Fields, row: &ByteRecord) -> Check<String> {
+        let write_error =
+            |e: serde_json::Error| Problem::line(format!("cannot write canonical JSON: {e}"));
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        out.push(b'{');
+        if !self.sorted_attributes.is_empty() {
+            out.extend_from_slice(b"\"attributes\":{");
+            for (k, (index, name, key)) in self.sorted_attributes.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key.as_bytes());
+                match attribute_cell(attribute_text(row, *index, name)?) {
+                    AttributeCell::Integer(n) => serde_json::to_writer(&mut out, &n),
+                    AttributeCell::Float(n) => serde_json::to_writer(&mut out, &n),
+                    AttributeCell::Text(text) => serde_json::to_writer(&mut out, text),
+                }
+                .map_err(write_error)?;
+            }
+            out.extend_from_slice(b"},");
+        }
+        out.extend_from_slice(b"\"kind\":");
+        serde_json::to_writer(&mut out, Kind::ThermalAnomaly.as_str()).map_err(write_error)?;
+        out.extend_from_slice(b",\"location\":{\"lat\":");
+        serde_json::to_writer(&mut out, &fields.position.lat_deg).map_err(write_error)?;
+        out.extend_from_slice(b",\"lon\":");
+        serde_json::to_writer(&mut out, &fields.position.lon_deg).map_err(write_error)?;
+        out.extend_from_slice(b",\"uncertainty_m\":");
+        serde_json::to_writer(&mut out, &fields.uncertainty_m).map_err(write_error)?;
+        out.extend_from_slice(b"},\"observed_at\":");
+        serde_json::to_writer(&mut out, &ndjson::WireTime(fields.observed_at))
+            .map_err(write_error)?;
+        out.extend_from_slice(b",\"source\":");
+        serde_json::to_writer(&mut out, &fields.key.source).map_err(write_error)?;
+        out.extend_from_slice(b",\"source_ref\":");
+        serde_json::to_writer(&mut out, &fields.key.source_ref).map_err(write_error)?;
+        out.push(b'}');
+        String::from_utf8(out)
+            .map_err(|e| Problem::line(format!("cannot write canonical JSON: {e}")))
+    }
+
+    /// The mapped fields of a row, checked; the attributes are checked by whoever reads them.
+    fn fields(&self, row: &ByteRecord, sources: &mut SourceCache) -> Check<Fields> {
         if row.len() != self.count {
             return Err(Problem::line(format!(
                 "expected {} fields as in the header, found {}",
@@ -335,24 +440,27 @@ impl Columns {
             )));
         }
 
-        let mut attributes = Map::new();
-        for (index, name) in &self.attributes {
-            let text = std::str::from_utf8(row.get(*index).unwrap_or_default())
-                .map_err(|_| Problem::field(name.clone(), "not valid UTF-8"))?;
-            attributes.insert(name.clone(), attribute_value(text));
-        }
-
-        Ok(Observation {
-            attributes,
-            ..Observation::located(
-                ObservationKey { source, source_ref },
-                Kind::ThermalAnomaly,
-                NaiveDateTime::new(acq_date, acq_time).and_utc(),
-                LonLat::new(longitude, latitude),
-                uncertainty_m,
-            )
+        Ok(Fields {
+            key: ObservationKey { source, source_ref },
+            observed_at: NaiveDateTime::new(acq_date, acq_time).and_utc(),
+            position: LonLat::new(longitude, latitude),
+            uncertainty_m,
         })
     }
+}
+
+/// The fields of a row that are mapped to the observation's own fields.
+struct Fields {
+    key: ObservationKey,
+    observed_at: DateTime<Utc>,
+    position: LonLat,
+    uncertainty_m: f64,
+}
+
+/// An attribute cell's text, which must be UTF-8.
+fn attribute_text<'r>(row: &'r ByteRecord, index: usize, name: &str) -> Check<&'r str> {
+    std::str::from_utf8(row.get(index).unwrap_or_default())
+        .map_err(|_| Problem::field(name.to_owned(), "not valid UTF-8"))
 }
 
 /// `firms:<instrument>:<satellite>` in lower case, remembered for the next row: a file
@@ -513,16 +621,32 @@ fn digits(b: &[u8]) -> u32 {
 
 /// An attribute cell: a JSON number when its text is one, else the text (see the module doc).
 fn attribute_value(text: &str) -> Value {
+    match attribute_cell(text) {
+        AttributeCell::Integer(n) => Value::from(n),
+        AttributeCell::Float(n) => Value::Number(n),
+        AttributeCell::Text(text) => Value::String(text.to_owned()),
+    }
+}
+
+/// What an attribute cell holds: the one classification behind both [`attribute_value`] and
+/// the canonical JSON written straight from the cells.
+enum AttributeCell<'t> {
+    Integer(i64),
+    Float(Number),
+    Text(&'t str),
+}
+
+fn attribute_cell(text: &str) -> AttributeCell<'_> {
     match json_number_shape(text) {
         Some(NumberShape::Integer) => text
             .parse::<i64>()
-            .map_or_else(|_| Value::String(text.to_owned()), Value::from),
+            .map_or(AttributeCell::Text(text), AttributeCell::Integer),
         Some(NumberShape::Float) => text
             .parse::<f64>()
             .ok()
             .and_then(Number::from_f64)
-            .map_or_else(|| Value::String(text.to_owned()), Value::Number),
-        None => Value::String(text.to_owned()),
+            .map_or(AttributeCell::Text(text), AttributeCell::Float),
+        None => AttributeCell::Text(text),
     }
 }
 

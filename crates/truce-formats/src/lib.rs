@@ -16,7 +16,9 @@ pub mod truth;
 
 pub use diagnostic::Diagnostic;
 
-use truce_core::Observation;
+use chrono::{DateTime, Utc};
+use truce_core::{Kind, Observation, ObservationKey};
+use truce_geo::LonLat;
 
 /// One observation parsed from a file, with what the store needs for idempotency.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +38,51 @@ pub struct ParsedObservation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsedBatch {
     pub observations: Vec<ParsedObservation>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One row of a file as the store takes it ([`parse_rows_for_store`]): what it keeps of an
+/// observation besides the canonical JSON, which holds all the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreRow {
+    pub key: ObservationKey,
+    pub kind: Kind,
+    pub observed_at: DateTime<Utc>,
+    /// `None` for an unlocated (bearing-only) report.
+    pub position: Option<LonLat>,
+    /// 1-based line of the file.
+    pub line: usize,
+    /// As [`ParsedObservation::canonical_json`].
+    pub canonical_json: String,
+    /// SHA-256 of `canonical_json`.
+    pub content_sha256: [u8; 32],
+}
+
+impl StoreRow {
+    fn of(parsed: ParsedObservation) -> StoreRow {
+        let position = parsed.observation.position();
+        let Observation {
+            key,
+            kind,
+            observed_at,
+            ..
+        } = parsed.observation;
+        StoreRow {
+            key,
+            kind,
+            observed_at,
+            position,
+            line: parsed.line,
+            canonical_json: parsed.canonical_json,
+            content_sha256: parsed.content_sha256,
+        }
+    }
+}
+
+/// Rows for the store and the problems found: as [`ParsedBatch`], and under the same rule.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoreRows {
+    pub rows: Vec<StoreRow>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -95,23 +142,69 @@ pub fn parse_observation_rows(
     rows: &[u8],
     first_line: usize,
 ) -> ParsedBatch {
-    let (mut batch, shift) = match format {
+    let (mut batch, shift) = parse_run(format, header, rows, first_line, |bytes| match format {
+        ObservationFormat::FirmsCsv => firms::parse(file, bytes),
+        ObservationFormat::Ndjson => ndjson::parse(file, bytes),
+    });
+    for o in &mut batch.observations {
+        o.line += shift;
+    }
+    shift_lines(&mut batch.diagnostics, shift);
+    batch
+}
+
+/// [`parse_observation_rows`] for the store: the same rows, lines and diagnostics, as
+/// [`StoreRow`]s. FIRMS rows are read by [`firms::parse_for_store`], which writes their
+/// canonical JSON without building the observation's attributes map.
+pub fn parse_rows_for_store(
+    file: &str,
+    format: ObservationFormat,
+    header: &[u8],
+    rows: &[u8],
+    first_line: usize,
+) -> StoreRows {
+    let (mut batch, shift) = parse_run(format, header, rows, first_line, |bytes| match format {
+        ObservationFormat::FirmsCsv => firms::parse_for_store(file, bytes),
+        ObservationFormat::Ndjson => {
+            let parsed = ndjson::parse(file, bytes);
+            StoreRows {
+                rows: parsed.observations.into_iter().map(StoreRow::of).collect(),
+                diagnostics: parsed.diagnostics,
+            }
+        }
+    });
+    for row in &mut batch.rows {
+        row.line += shift;
+    }
+    shift_lines(&mut batch.diagnostics, shift);
+    batch
+}
+
+/// Parses a run of lines with `parse`, which sees them as a file of their own (FIRMS: after
+/// the header); returns what it gave and how far its line numbers are from the file's.
+fn parse_run<T>(
+    format: ObservationFormat,
+    header: &[u8],
+    rows: &[u8],
+    first_line: usize,
+    parse: impl FnOnce(&[u8]) -> T,
+) -> (T, usize) {
+    match format {
         ObservationFormat::FirmsCsv => {
             let mut bytes = Vec::with_capacity(header.len() + rows.len());
             bytes.extend_from_slice(header);
             bytes.extend_from_slice(rows);
             // The rows start on line 2 of the buffer.
-            (firms::parse(file, &bytes), first_line.saturating_sub(2))
+            (parse(&bytes), first_line.saturating_sub(2))
         }
-        ObservationFormat::Ndjson => (ndjson::parse(file, rows), first_line.saturating_sub(1)),
-    };
-    for o in &mut batch.observations {
-        o.line += shift;
+        ObservationFormat::Ndjson => (parse(rows), first_line.saturating_sub(1)),
     }
-    for d in &mut batch.diagnostics {
+}
+
+fn shift_lines(diagnostics: &mut [Diagnostic], shift: usize) {
+    for d in diagnostics {
         if let Some(line) = &mut d.line {
             *line += shift;
         }
     }
-    batch
 }

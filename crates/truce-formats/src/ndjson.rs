@@ -104,13 +104,18 @@ pub(crate) fn parsed_observation(
     line: usize,
     canonical_json: String,
 ) -> ParsedObservation {
-    let content_sha256: [u8; 32] = Sha256::digest(canonical_json.as_bytes()).into();
+    let content_sha256 = content_sha256(&canonical_json);
     ParsedObservation {
         observation,
         line,
         canonical_json,
         content_sha256,
     }
+}
+
+/// SHA-256 of a canonical JSON string: the identity of the content.
+pub(crate) fn content_sha256(canonical_json: &str) -> [u8; 32] {
+    Sha256::digest(canonical_json.as_bytes()).into()
 }
 
 /// The one definition of the wire form. The fields of these structs are declared in byte
@@ -181,7 +186,7 @@ struct WireEvidence<'o> {
 }
 
 /// A time on the wire: RFC 3339 in UTC with `Z`, fractional seconds only when not zero.
-struct WireTime(DateTime<Utc>);
+pub(crate) struct WireTime(pub(crate) DateTime<Utc>);
 
 impl Serialize for WireTime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -16,7 +16,9 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use serde_json::json;
 use truce_core::{Agreement, Assessment, Assessor};
-use truce_formats::{ObservationFormat, ParsedBatch, detect_format, parse_observation_rows};
+use truce_formats::{
+    ObservationFormat, ParsedBatch, StoreRows, detect_format, parse_rows_for_store,
+};
 use truce_store::{AgreementRef, NewAssessment, NewRecord, Store, StoreError};
 
 use crate::exit::Refusal;
@@ -266,7 +268,7 @@ struct Parsed {
     seq: usize,
     /// The worker that parsed it, which frees it once it is written.
     worker: usize,
-    batch: ParsedBatch,
+    batch: StoreRows,
     assessments: Vec<Option<Assessment>>,
     timing: Timing,
     bytes: u64,
@@ -377,7 +379,7 @@ fn stream_file(
                 }
                 if diagnostics.is_empty() && write_error.is_none() {
                     let started = Instant::now();
-                    let records = records_for(&chunk.batch, &chunk.assessments, agreement);
+                    let records = rows_for(&chunk.batch, &chunk.assessments, agreement);
                     if let Err(e) = writer.add(&records) {
                         write_error = Some(e);
                     }
@@ -495,15 +497,15 @@ fn parse_chunks(
         };
         let Ok(chunk) = chunk else { return };
         let started = Instant::now();
-        let batch = parse_observation_rows(file, format, header, &chunk.bytes, chunk.first_line);
+        let batch = parse_rows_for_store(file, format, header, &chunk.bytes, chunk.first_line);
         let parse = started.elapsed();
         let started = Instant::now();
         // No assessments if the build failed: the writer refuses to commit then.
         let assessments = match assessor.and_then(PendingAssessor::wait) {
             Some(assessor) => batch
-                .observations
+                .rows
                 .iter()
-                .map(|p| p.observation.position().map(|pos| assessor.assess(pos)))
+                .map(|row| row.position.map(|pos| assessor.assess(pos)))
                 .collect(),
             None => Vec::new(),
         };
@@ -537,14 +539,49 @@ fn records_for<'a>(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut record =
+            let record =
                 NewRecord::from_observation(&p.observation, &p.canonical_json, p.content_sha256);
-            if let (Some(agreement), Some(Some(a))) = (agreement, assessments.get(i)) {
-                record.assessment = Some(NewAssessment::new(a, a.zone.id(agreement)));
-            }
-            record
+            assessed(record, assessments.get(i), agreement)
         })
         .collect()
+}
+
+/// The store's records for rows streamed from a file, with their assessments.
+fn rows_for<'a>(
+    batch: &'a StoreRows,
+    assessments: &[Option<Assessment>],
+    agreement: Option<&'a Agreement>,
+) -> Vec<NewRecord<'a>> {
+    batch
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let record = NewRecord {
+                source: &row.key.source,
+                source_ref: &row.key.source_ref,
+                content_sha256: row.content_sha256,
+                canonical_json: &row.canonical_json,
+                kind: row.kind,
+                observed_at: row.observed_at,
+                position: row.position,
+                assessment: None,
+            };
+            assessed(record, assessments.get(i), agreement)
+        })
+        .collect()
+}
+
+/// A record with its assessment under the agreement, if it has one.
+fn assessed<'a>(
+    mut record: NewRecord<'a>,
+    assessment: Option<&Option<Assessment>>,
+    agreement: Option<&'a Agreement>,
+) -> NewRecord<'a> {
+    if let (Some(agreement), Some(Some(a))) = (agreement, assessment) {
+        record.assessment = Some(NewAssessment::new(a, a.zone.id(agreement)));
+    }
+    record
 }
 
 /// What the store keeps of an agreement besides its version.

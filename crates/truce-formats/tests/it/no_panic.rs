@@ -10,6 +10,23 @@ use truce_formats::{ParsedBatch, firms, ndjson, parse_observations};
 fn check_no_panic(bytes: &[u8]) {
     let from_firms = firms::parse("fuzz.csv", bytes);
     check_batch(&from_firms);
+    // The store's rows, written without the observations, are the same rows.
+    let for_store = firms::parse_for_store("fuzz.csv", bytes);
+    assert_eq!(for_store.diagnostics, from_firms.diagnostics);
+    assert_eq!(for_store.rows.len(), from_firms.observations.len());
+    for (row, parsed) in for_store.rows.iter().zip(&from_firms.observations) {
+        assert_eq!(row.canonical_json, parsed.canonical_json);
+        assert_eq!(row.content_sha256, parsed.content_sha256);
+        assert_eq!(
+            (&row.key, row.observed_at, row.position, row.line),
+            (
+                &parsed.observation.key,
+                parsed.observation.observed_at,
+                parsed.observation.position(),
+                parsed.line
+            )
+        );
+    }
     let from_ndjson = ndjson::parse("fuzz.ndjson", bytes);
     check_batch(&from_ndjson);
     // NDJSON gives exactly one observation or one diagnostic per line.
