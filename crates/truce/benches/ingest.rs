@@ -1,11 +1,12 @@
 //! The ingest path stage by stage, on one FIRMS file:
 //! `cargo bench -p truce --bench ingest -- FILE.csv [DB_DIR]`.
 //!
-//! Prints rows/s for: parsing alone (one thread), assessing alone (one thread), the store's
-//! `ingest_batch` of the parsed rows with their assessments, and a plain bulk insert of the
-//! same rows and assessments into the same schema (one transaction, prepared statements, no
-//! idempotency logic) — the ceiling the store is measured against. The end-to-end
-//! `truce ingest` is timed by `bench/run.sh`.
+//! Prints rows/s for: parsing alone (one thread, as `truce ingest` parses: rows for the store,
+//! canonical JSON and SHA-256), assessing alone (one thread), the store's `ingest_batch` of
+//! the parsed rows with their assessments, and a plain bulk insert of the same rows and
+//! assessments into the same schema (one transaction, prepared statements, no idempotency
+//! logic) — the ceiling the store is measured against. The end-to-end `truce ingest` is timed
+//! by `bench/run.sh`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,34 +35,38 @@ fn main() {
 
     let bytes = std::fs::read(file).expect("the FIRMS file");
     let started = Instant::now();
-    let batch = truce_formats::parse_observations(file, &bytes);
+    let batch = truce_formats::firms::parse_for_store(file, &bytes);
     let parse_s = started.elapsed().as_secs_f64();
     assert!(
         batch.diagnostics.is_empty(),
         "{:?}",
         batch.diagnostics.first()
     );
-    let n = batch.observations.len();
+    let n = batch.rows.len();
 
     let started = Instant::now();
     let assessments: Vec<_> = batch
-        .observations
+        .rows
         .iter()
-        .map(|p| p.observation.position().map(|pos| assessor.assess(pos)))
+        .map(|row| row.position.map(|pos| assessor.assess(pos)))
         .collect();
     let assess_s = started.elapsed().as_secs_f64();
 
     let records: Vec<NewRecord<'_>> = batch
-        .observations
+        .rows
         .iter()
         .zip(&assessments)
-        .map(|(p, a)| {
-            let mut r =
-                NewRecord::from_observation(&p.observation, &p.canonical_json, p.content_sha256);
-            r.assessment = a
+        .map(|(row, a)| NewRecord {
+            source: &row.key.source,
+            source_ref: &row.key.source_ref,
+            content_sha256: row.content_sha256,
+            canonical_json: &row.canonical_json,
+            kind: row.kind,
+            observed_at: row.observed_at,
+            position: row.position,
+            assessment: a
                 .as_ref()
-                .map(|a| NewAssessment::new(a, a.zone.id(&agreement)));
-            r
+                .map(|a| NewAssessment::new(a, a.zone.id(&agreement))),
         })
         .collect();
     let agreement_ref = AgreementRef {
