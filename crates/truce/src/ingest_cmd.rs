@@ -444,9 +444,11 @@ fn read_chunks(
             lines += usize::from(pending.last() == Some(&b'\n'));
         }
         if !pending.is_empty() {
-            let bytes = std::mem::take(&mut pending);
-            let count = bytes.iter().filter(|&&b| b == b'\n').count()
-                + usize::from(bytes.last() != Some(&b'\n'));
+            // The next chunk is about as long: room for it up front, not grown line by line.
+            let room = pending.len() + pending.len() / 8;
+            let bytes = std::mem::replace(&mut pending, Vec::with_capacity(room));
+            // Each line read ended with its newline, but a last one may not.
+            let count = lines + usize::from(bytes.last() != Some(&b'\n'));
             if tx
                 .send(Chunk {
                     seq,
@@ -695,5 +697,51 @@ fn shorten(text: &str, width: usize) -> String {
             "…{}",
             text.chars().skip(count - width + 1).collect::<String>()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunks of `text` after a first line of its own: (first line number, text) each.
+    fn chunks_of(text: &str) -> Vec<(usize, String)> {
+        let (tx, rx) = sync_channel(1000);
+        read_chunks(text.as_bytes(), b"header\n".to_vec(), 1, &tx).expect("read");
+        drop(tx);
+        rx.iter()
+            .enumerate()
+            .map(|(k, chunk)| {
+                assert_eq!(chunk.seq, k);
+                let text = String::from_utf8(chunk.bytes).expect("UTF-8");
+                (chunk.first_line, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_numbered_as_in_the_file() {
+        for last in ["", "no newline at the end"] {
+            let body: String = (2..=2 * CHUNK_LINES + 5)
+                .map(|n| format!("line {n}\n"))
+                .collect();
+            let text = body + last;
+            let chunks = chunks_of(&text);
+            assert_eq!(chunks.len(), 3);
+            let mut next_line = 1;
+            let mut joined = String::new();
+            for (first_line, chunk) in &chunks {
+                assert_eq!(*first_line, next_line);
+                let first_text = if next_line == 1 {
+                    "header".to_owned()
+                } else {
+                    format!("line {next_line}")
+                };
+                assert!(chunk.starts_with(&first_text), "{first_text}: {chunk:.20}");
+                next_line += chunk.split_inclusive('\n').count();
+                joined.push_str(chunk);
+            }
+            assert_eq!(joined, format!("header\n{text}"));
+        }
     }
 }
