@@ -1895,7 +1895,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             first_at = Some(first_at.map_or(at, |f| f.min(at)));
             last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
-            if earliest.is_none_or(|e| self.key_of(rank, i) < self.key_of(rank, e)) {
+            // By time first (the key's first part), the whole key only on a tie.
+            let before = |e: u32| {
+                let other = fuser.facts[e as usize].observed_at;
+                facts.observed_at < other
+                    || (facts.observed_at == other && self.key_of(rank, i) < self.key_of(rank, e))
+            };
+            if earliest.is_none_or(before) {
                 earliest = Some(i);
             }
         }
