@@ -223,6 +223,7 @@ fn main() {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for incident in &fusion.incidents {
             format!("{incident:?}").hash(&mut hasher);
+            incident.reasons().hash(&mut hasher);
         }
         format!("{:?}", fusion.equipment).hash(&mut hasher);
         println!("digest {:016x}", hasher.finish());

@@ -60,7 +60,7 @@ pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> 
             .map(|obs| json!({"source": obs.key.source, "source_ref": obs.key.source_ref}))
             .collect(),
     );
-    o.insert("reasons".into(), json!(incident.reasons));
+    o.insert("reasons".into(), json!(incident.reasons()));
     o.insert(
         "sources".into(),
         incident

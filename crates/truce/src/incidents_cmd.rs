@@ -270,7 +270,7 @@ fn print_table(
             i.members.len(),
             kinds.join(",")
         )?;
-        if let Some(reason) = i.reasons.iter().find(|r| r.starts_with("dismissed")) {
+        if let Some(reason) = i.reasons().into_iter().find(|r| r.starts_with("dismissed")) {
             writeln!(out, "         {reason}")?;
         }
     }

@@ -1977,7 +1977,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             id: String::new(),
             status: super::IncidentStatus::Reported,
             confidence: 0.0,
-            reasons: Vec::new(),
+            grading: super::Grading::default(),
             first_at,
             last_at,
             location,

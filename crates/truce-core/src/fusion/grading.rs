@@ -34,8 +34,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Discipline, DismissalContext, FusedIncident, IncidentStatus, Reliability, SourceEvidence,
-    SourceRegistry,
+    Discipline, Dismissal, DismissalContext, FusedIncident, Grading, IncidentStatus, Reliability,
+    SourceEvidence, SourceInfo, SourceRegistry,
 };
 use crate::observation::Kind;
 
@@ -79,103 +79,168 @@ impl GradingRules {
     }
 }
 
-/// Sets `status`, `confidence` and `reasons` of `incident` from its `sources` (whose `info`
-/// the caller has set) and `context`; `registry` grades the observers of `context`.
+/// Sets `status`, `confidence` and `grading` (what [`FusedIncident::reasons`] renders) of
+/// `incident` from its `sources` (whose `info` the caller has set) and `context`;
+/// `registry` grades the observers of `context`. Builds no text: this runs for every
+/// incident, the reasons are read for few.
 pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &GradingRules) {
-    let mut reasons = Vec::with_capacity(incident.sources.len() + 3);
-    for s in &incident.sources {
-        reasons.push(describe_source(s));
-    }
-
     // Best worth per discipline (in discipline order).
-    let mut by_discipline: [Option<(f64, &str)>; 9] = [None; 9];
-    for s in &incident.sources {
+    let mut best_by_discipline: [Option<(f64, u32)>; 9] = [None; 9];
+    for (k, s) in incident.sources.iter().enumerate() {
         let worth = rules.worth(s.info.reliability, s.best_credibility);
-        let entry = &mut by_discipline[s.info.discipline as usize];
+        let entry = &mut best_by_discipline[s.info.discipline as usize];
         if entry.is_none_or(|(w, _)| worth > w) {
-            *entry = Some((worth, &s.source));
+            *entry = Some((worth, k as u32));
         }
     }
-    let by_discipline: Vec<(Discipline, (f64, &str))> = Discipline::ALL
-        .iter()
-        .zip(by_discipline)
-        .filter_map(|(d, best)| best.map(|b| (*d, b)))
-        .collect();
-    let independent = by_discipline.len();
+    let independent = best_by_discipline.iter().flatten().count();
     let evidence: f64 = 1.0
-        - by_discipline
+        - best_by_discipline
             .iter()
-            .map(|(_, (w, _))| 1.0 - w)
+            .flatten()
+            .map(|(w, _)| 1.0 - w)
             .product::<f64>();
-    let disciplines: Vec<&str> = by_discipline.iter().map(|(d, _)| d.as_str()).collect();
 
-    let direct = incident.sources.iter().find(|s| {
+    let direct = incident.sources.iter().position(|s| {
         matches!(s.info.reliability, Reliability::A | Reliability::B)
             && s.info.discipline.is_direct()
             && s.located_reports > 0
             && s.best_credibility
                 .is_none_or(|c| c <= rules.confirm_max_credibility)
     });
-    let (mut status, status_reason) = if let Some(s) = direct {
-        (
-            IncidentStatus::Confirmed,
-            format!(
-                "confirmed: direct observation by {} source {} ({})",
-                s.info.reliability.as_str(),
-                s.source,
-                s.info.discipline.as_str()
-            ),
-        )
-    } else if independent >= rules.confirm_independent {
-        (
-            IncidentStatus::Confirmed,
-            format!(
-                "confirmed: {independent} independent disciplines ({})",
-                disciplines.join(", ")
-            ),
-        )
+    let evidence_status = if direct.is_some() || independent >= rules.confirm_independent {
+        IncidentStatus::Confirmed
     } else if independent >= 2 {
-        (
-            IncidentStatus::Corroborated,
-            format!(
-                "corroborated: {independent} independent disciplines ({})",
-                disciplines.join(", ")
-            ),
-        )
+        IncidentStatus::Corroborated
     } else {
-        (
-            IncidentStatus::Reported,
-            format!(
-                "reported: one discipline only ({})",
-                disciplines.first().copied().unwrap_or("none")
-            ),
-        )
+        IncidentStatus::Reported
     };
 
-    let dismissal = dismissal_reason(incident, &incident.context, registry, rules);
+    let dismissal = dismissal(incident, &incident.context, registry, rules);
     let mut confidence = evidence;
-    if let Some(reason) = dismissal {
-        reasons.push(format!("evidence alone: {status_reason}"));
-        reasons.push(reason);
+    let mut status = evidence_status;
+    if dismissal.is_some() {
         status = IncidentStatus::Dismissed;
         confidence *= 0.2;
+    }
+    incident.status = status;
+    incident.confidence = confidence.clamp(0.0, 1.0);
+    incident.grading = Grading {
+        best_by_discipline,
+        evidence_status,
+        direct: direct.map(|k| k as u32),
+        confidence,
+        dismissal,
+    };
+}
+
+/// The reasons of `incident`'s status and confidence, one a line: each source with its
+/// grade, the status from the evidence, the dismissal if any, how the confidence is made.
+pub(super) fn reasons(incident: &FusedIncident) -> Vec<String> {
+    let g = &incident.grading;
+    let sources = &incident.sources;
+    let mut reasons = Vec::with_capacity(sources.len() + 3);
+    for s in sources {
+        reasons.push(describe_source(s));
+    }
+    let by_discipline: Vec<(Discipline, f64, &str)> = Discipline::ALL
+        .iter()
+        .zip(g.best_by_discipline)
+        .filter_map(|(d, best)| {
+            best.map(|(w, k)| {
+                let name = sources.get(k as usize).map_or("", |s| s.source.as_str());
+                (*d, w, name)
+            })
+        })
+        .collect();
+    let independent = by_discipline.len();
+    let disciplines: Vec<&str> = by_discipline.iter().map(|(d, ..)| d.as_str()).collect();
+    let direct = g.direct.and_then(|k| sources.get(k as usize));
+    let status_reason = match (g.evidence_status, direct) {
+        (IncidentStatus::Confirmed, Some(s)) => format!(
+            "confirmed: direct observation by {} source {} ({})",
+            s.info.reliability.as_str(),
+            s.source,
+            s.info.discipline.as_str()
+        ),
+        (IncidentStatus::Confirmed, None) => format!(
+            "confirmed: {independent} independent disciplines ({})",
+            disciplines.join(", ")
+        ),
+        (IncidentStatus::Corroborated, _) => format!(
+            "corroborated: {independent} independent disciplines ({})",
+            disciplines.join(", ")
+        ),
+        _ => format!(
+            "reported: one discipline only ({})",
+            disciplines.first().copied().unwrap_or("none")
+        ),
+    };
+    if let Some(dismissal) = &g.dismissal {
+        reasons.push(format!("evidence alone: {status_reason}"));
+        reasons.push(dismissal.to_string());
     } else {
         reasons.push(status_reason);
     }
-    let mut line = format!("confidence {confidence:.2} = 1 − Π(1 − best report per discipline:");
-    for (d, (w, source)) in &by_discipline {
+    let mut line = format!(
+        "confidence {:.2} = 1 − Π(1 − best report per discipline:",
+        g.confidence
+    );
+    for (d, w, source) in &by_discipline {
         let _ = write!(line, " {} {w:.2} by {source};", d.as_str());
     }
     line.pop();
     line.push(')');
-    if status == IncidentStatus::Dismissed {
+    if g.dismissal.is_some() {
         line.push_str(" × 0.2 (dismissed)");
     }
     reasons.push(line);
+    reasons
+}
 
-    incident.status = status;
-    incident.confidence = confidence.clamp(0.0, 1.0);
-    incident.reasons = reasons;
+impl std::fmt::Display for Dismissal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dismissal::FieldFire {
+                isolation_m,
+                isolation_s,
+            } => write!(
+                f,
+                "dismissed: field fire? only thermal anomalies, and no report of any other kind within {:.0} m and {:.0} h",
+                isolation_m,
+                isolation_s / 3600.0
+            ),
+            Dismissal::NotBorneOut {
+                claim_only,
+                better,
+                contradiction_m,
+                contradiction_s,
+            } => {
+                let what = if *claim_only {
+                    "a claim by party sources only"
+                } else {
+                    "a report by sources graded D–F only"
+                };
+                let better: Vec<String> = better
+                    .iter()
+                    .map(|(name, info)| {
+                        format!(
+                            "{name} ({}, {})",
+                            info.reliability.as_str(),
+                            info.discipline.as_str()
+                        )
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "dismissed: {what}, corroborated by no independent source, while {} reported from within {:.0} m and {:.0} h",
+                    better.join(", "),
+                    contradiction_m,
+                    contradiction_s / 3600.0
+                )
+            }
+        }
+    }
 }
 
 fn describe_source(s: &SourceEvidence) -> String {
@@ -210,21 +275,20 @@ fn describe_source(s: &SourceEvidence) -> String {
     line
 }
 
-fn dismissal_reason(
+fn dismissal(
     incident: &FusedIncident,
     context: &DismissalContext,
     registry: &SourceRegistry,
     rules: &GradingRules,
-) -> Option<String> {
+) -> Option<Dismissal> {
     if !incident.kinds.is_empty()
         && incident.kinds.iter().all(|k| *k == Kind::ThermalAnomaly)
         && context.isolated
     {
-        return Some(format!(
-            "dismissed: field fire? only thermal anomalies, and no report of any other kind within {:.0} m and {:.0} h",
-            rules.isolation_m,
-            rules.isolation_s / 3600.0
-        ));
+        return Some(Dismissal::FieldFire {
+            isolation_m: rules.isolation_m,
+            isolation_s: rules.isolation_s,
+        });
     }
     // Uncorroborated claims and low-grade reports that better sources do not bear out.
     let mut disciplines: Vec<Discipline> =
@@ -235,7 +299,7 @@ fn dismissal_reason(
     let claim_only = disciplines == [Discipline::Party];
     let low_grade = best >= Reliability::D;
     if disciplines.len() == 1 && (claim_only || low_grade) {
-        let better: Vec<String> = context
+        let better: Vec<(String, SourceInfo)> = context
             .observers_nearby
             .iter()
             .filter_map(|name| {
@@ -249,27 +313,16 @@ fn dismissal_reason(
                     && info.reliability < best
                     && info.discipline != Discipline::Party
                     && !disciplines.contains(&info.discipline))
-                .then(|| {
-                    format!(
-                        "{name} ({}, {})",
-                        info.reliability.as_str(),
-                        info.discipline.as_str()
-                    )
-                })
+                .then(|| (name.clone(), info))
             })
             .collect();
         if !better.is_empty() {
-            let what = if claim_only {
-                "a claim by party sources only"
-            } else {
-                "a report by sources graded D–F only"
-            };
-            return Some(format!(
-                "dismissed: {what}, corroborated by no independent source, while {} reported from within {:.0} m and {:.0} h",
-                better.join(", "),
-                rules.contradiction_m,
-                rules.contradiction_s / 3600.0
-            ));
+            return Some(Dismissal::NotBorneOut {
+                claim_only,
+                better,
+                contradiction_m: rules.contradiction_m,
+                contradiction_s: rules.contradiction_s,
+            });
         }
     }
     None

@@ -240,8 +240,9 @@ pub struct FusedIncident {
     pub status: IncidentStatus,
     /// 0..=1.
     pub confidence: f64,
-    /// Why the status and confidence are what they are, one reason a line.
-    pub reasons: Vec<String>,
+    /// Why the status and confidence are what they are, as facts: rendered, one reason a
+    /// line, by [`FusedIncident::reasons`].
+    pub grading: Grading,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
     /// Best estimate of where it happened and its ~95% radius in metres; `None` for an
@@ -258,6 +259,61 @@ pub struct FusedIncident {
     /// For an incident known only by bearings: the sector of its earliest bearing.
     pub sector: Option<Bearing>,
     pub context: DismissalContext,
+}
+
+impl FusedIncident {
+    /// Why the status and confidence are what they are, one reason a line (see
+    /// `grading.rs`).
+    pub fn reasons(&self) -> Vec<String> {
+        grading::reasons(self)
+    }
+}
+
+/// What grading concluded about an incident, kept as facts (rendered by
+/// [`FusedIncident::reasons`]: building the sentences of millions of incidents nobody reads
+/// would cost more than fusing them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grading {
+    /// Per discipline (indexed by `Discipline as usize`): the worth of its best report and
+    /// the position in `sources` of the source that made it.
+    pub best_by_discipline: [Option<(f64, u32)>; 9],
+    /// The status the evidence alone gives, before any dismissal.
+    pub evidence_status: IncidentStatus,
+    /// When a direct observation by an `A`/`B` source confirms it: that source's position
+    /// in `sources`.
+    pub direct: Option<u32>,
+    /// The confidence as computed (before it is kept within 0..=1).
+    pub confidence: f64,
+    pub dismissal: Option<Dismissal>,
+}
+
+impl Default for Grading {
+    fn default() -> Grading {
+        Grading {
+            best_by_discipline: [None; 9],
+            evidence_status: IncidentStatus::Reported,
+            direct: None,
+            confidence: 0.0,
+            dismissal: None,
+        }
+    }
+}
+
+/// Why an incident was dismissed (its `Display` is the reason's line).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dismissal {
+    /// Only thermal anomalies, and no report of another kind within the isolation distance
+    /// (metres) and window (seconds), in an area that is watched.
+    FieldFire { isolation_m: f64, isolation_s: f64 },
+    /// A claim by party sources only (`claim_only`), or a report by sources graded D–F only,
+    /// that nothing independent corroborates, while `better` sources (with their grades)
+    /// reported from within the contradiction distance (metres) and window (seconds).
+    NotBorneOut {
+        claim_only: bool,
+        better: Vec<(String, SourceInfo)>,
+        contradiction_m: f64,
+        contradiction_s: f64,
+    },
 }
 
 /// A running estimate of how many of one equipment class are present in a zone for a party.

@@ -38,12 +38,12 @@ fn check_statuses(
         fusion
             .incidents
             .iter()
-            .map(|i| &i.reasons)
+            .map(|i| i.reasons())
             .collect::<Vec<_>>()
     );
     for i in &fusion.incidents {
         assert!((0.0..=1.0).contains(&i.confidence));
-        assert!(!i.reasons.is_empty());
+        assert!(!i.reasons().is_empty());
     }
     fusion
 }
@@ -66,15 +66,15 @@ fn one_discipline_is_reported_two_corroborated_three_confirmed() {
     );
     assert!(
         f.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r == "corroborated: 2 independent disciplines (patrol, osint)"),
         "{:?}",
-        f.incidents[0].reasons
+        f.incidents[0].reasons()
     );
     assert!(
         f.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r.starts_with("source patrol (C, patrol): 1 report (explosion)"))
     );
@@ -188,7 +188,7 @@ fn a_downgraded_source_regrades_what_depended_on_it() {
     );
     assert!(
         fusion.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r == "confirmed: direct observation by B source sat (satellite)")
     );
@@ -202,7 +202,7 @@ fn a_downgraded_source_regrades_what_depended_on_it() {
     assert!(fusion.incidents[0].confidence < before);
     assert!(
         fusion.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r.starts_with("source sat (E, satellite)"))
     );
@@ -262,15 +262,15 @@ fn an_isolated_heat_spot_is_dismissed_as_a_field_fire() {
     assert_eq!(fusion.incidents[0].members, vec![0, 1]);
     assert!(
         fusion.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r.starts_with("dismissed: field fire?")),
         "{:?}",
-        fusion.incidents[0].reasons
+        fusion.incidents[0].reasons()
     );
     assert!(
         fusion.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r
                 == "evidence alone: confirmed: direct observation by B source sat (satellite)")
@@ -323,7 +323,7 @@ fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
     );
     assert!(
         fusion.incidents[0]
-            .reasons
+            .reasons()
             .iter()
             .any(|r| r.contains("while uav (B, uav) reported from within 10000 m"))
     );
