@@ -47,7 +47,12 @@
 //!      inverse-variance mean of `assemble`, with its uncertainty) by more than
 //!      `bearing_sigmas` σ leaves it: it fitted the one report it joined, not the incident.
 //!      Such strays that heard one sound (side by side, face to face, as in 3) stay
-//!      together; each group is an incident known by its sector.
+//!      together; each group is an incident known by its sector;
+//!   5. a stray, and a bearing of an incident without a location, joins the best other
+//!      incident whose final location (with its uncertainty) its sector holds, by the
+//!      tolerances and times of 1 against that incident's located members: one sound that
+//!      fits no single report may fit the incident they make. Bearings outside fixes add
+//!      nothing to a location, so what they join keeps fitting them.
 //!
 //!   Coarse reports and bearings are placed when a snapshot is taken, from the final set of
 //!   anchors, by local index queries (each a few cells): still order independent, and
@@ -157,6 +162,14 @@ impl DisjointSets {
             let grand = self.parent[self.parent[i as usize] as usize];
             self.parent[i as usize] = grand;
             i = grand;
+        }
+        i
+    }
+
+    /// The root of `i`, without shortening paths (for readers that share the sets).
+    fn root(&self, mut i: u32) -> u32 {
+        while self.parent[i as usize] != i {
+            i = self.parent[i as usize];
         }
         i
     }
@@ -834,6 +847,8 @@ struct Snapshot<'f, 'a> {
     in_fix: Vec<bool>,
     /// Bearings that left their incident: node id → their group among themselves.
     stray: FxHashMap<u32, u32>,
+    /// Bearings that left their incident for another: node id → a node of that one.
+    moved: FxHashMap<u32, u32>,
     /// Precise fixes, and imprecise ones left free.
     fix_grid: Grid,
     loose_fixes: Grid,
@@ -851,6 +866,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             placed: Vec::new(),
             in_fix: Vec::new(),
             stray: FxHashMap::default(),
+            moved: FxHashMap::default(),
             fix_grid: Grid::new(1.0, 1.0),
             loose_fixes: Grid::new(1.0, 1.0),
         }
@@ -968,20 +984,21 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         id: u32,
         miss_sigmas: f64,
         range_m: f64,
-        anchor: u32,
+        report: u32,
         rule: &EvidenceRule,
     ) -> bool {
         if miss_sigmas <= rule.bearing_attach_sigmas {
             return true;
         }
-        if miss_sigmas > rule.bearing_sigmas {
+        // A fix's times are its bearings' arrivals, not a report of the event's own time.
+        if miss_sigmas > rule.bearing_sigmas || report as usize >= self.fuser.nodes.len() {
             return false;
         }
         let Some((s0, s1)) = self.sound_left(id, range_m, rule) else {
             return false;
         };
-        let from = self.fuser.nodes[anchor as usize].at_s;
-        let until = seconds(self.fuser.facts[anchor as usize].last_at);
+        let from = self.fuser.nodes[report as usize].at_s;
+        let until = seconds(self.fuser.facts[report as usize].last_at);
         s0 <= until + rule.triangulation_time_s && from - rule.triangulation_time_s <= s1
     }
 
@@ -1514,7 +1531,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let loose = std::mem::replace(&mut self.loose_fixes, Grid::new(1.0, 1.0));
         // 4. Bearings left over: the best fix in their sector, else their observer's others.
         let this = &*self;
-        let (fix_grid, loose) = (&fix_grid, &loose);
+        let (fix_grid_kept, loose_kept) = (fix_grid, loose);
+        let (fix_grid, loose) = (&fix_grid_kept, &loose_kept);
         let choices: Vec<Option<(u32, f64)>> = (0..fuser.bearings.len())
             .into_par_iter()
             .with_min_len(64)
@@ -1553,6 +1571,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         self.in_fix = in_fix;
+        self.fix_grid = fix_grid_kept;
+        self.loose_fixes = loose_kept;
     }
 
     /// The best fix or coarse report whose position the sector of bearing `b` holds, and its
@@ -1679,42 +1699,24 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     fn drop_stray_bearings(&mut self, rule: &EvidenceRule) {
         let fuser = self.fuser;
         let in_fix = std::mem::take(&mut self.in_fix);
-        let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> = FxHashMap::default();
         let mut candidates: Vec<(u32, usize)> = Vec::new();
         for (k, &b) in fuser.bearings.iter().enumerate() {
             if in_fix.get(k).copied().unwrap_or(false) {
                 continue;
             }
-            let root = self.sets.find(b);
-            candidates.push((root, k));
-            located.entry(root).or_default();
+            candidates.push((self.sets.find(b), k));
         }
         self.in_fix = in_fix;
         if candidates.is_empty() {
             return;
         }
-        let total = fuser.nodes.len() + self.fixes.len();
-        for i in 0..total as u32 {
-            let node = *self.node(i);
-            if !has_location(&node) {
-                continue;
-            }
-            let root = self.sets.find(i);
-            if let Some(members) = located.get_mut(&root) {
-                members.push((node.index, node.role == Role::Fix, i));
-            }
-        }
-        let mut location_of: FxHashMap<u32, (LonLat, f64)> = FxHashMap::default();
-        for (root, members) in &mut located {
-            // In caller-index order, as `assemble` sums them.
-            members.sort_unstable();
-            if let Some(l) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i))) {
-                location_of.insert(*root, l);
-            }
-        }
+        let location_of = self.locations_of(candidates.iter().map(|&(root, _)| root).collect());
         let mut stray = vec![false; fuser.bearings.len()];
-        for (root, k) in candidates {
+        // Bearings to place again: the strays, and those in incidents without a location.
+        let mut again: Vec<usize> = Vec::new();
+        for &(root, k) in &candidates {
             let Some(&(p, u_m)) = location_of.get(&root) else {
+                again.push(k);
                 continue;
             };
             let b = fuser.bearings[k];
@@ -1726,9 +1728,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .is_some_and(|(miss_deg, _)| miss_deg / line.sigma_deg <= rule.bearing_sigmas);
             if !fits {
                 stray[k] = true;
+                again.push(k);
                 self.bearing_range[k] = None;
             }
         }
+        again.sort_unstable();
+        self.place_again(&again, &mut stray, rule);
         // Strays that heard one sound (side by side, face to face) stay together.
         let mut sets = DisjointSets::default();
         let mut set_of: FxHashMap<u32, u32> = FxHashMap::default();
@@ -1753,6 +1758,149 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         self.stray = set_of.into_iter().map(|(b, x)| (b, sets.find(x))).collect();
+    }
+
+    /// The final location of each incident of `roots` (roots of `sets`) that has one: the
+    /// inverse-variance mean of its located members and fixes, summed in caller-index order
+    /// as `assemble` sums them.
+    fn locations_of(&mut self, mut roots: Vec<u32>) -> FxHashMap<u32, (LonLat, f64)> {
+        roots.sort_unstable();
+        roots.dedup();
+        let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> =
+            roots.into_iter().map(|r| (r, Vec::new())).collect();
+        let total = self.fuser.nodes.len() + self.fixes.len();
+        for i in 0..total as u32 {
+            let node = *self.node(i);
+            if !has_location(&node) {
+                continue;
+            }
+            let root = self.sets.find(i);
+            if let Some(members) = located.get_mut(&root) {
+                members.push((node.index, node.role == Role::Fix, i));
+            }
+        }
+        let mut location_of: FxHashMap<u32, (LonLat, f64)> = FxHashMap::default();
+        for (root, members) in &mut located {
+            members.sort_unstable();
+            if let Some(l) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i))) {
+                location_of.insert(*root, l);
+            }
+        }
+        location_of
+    }
+
+    /// 5. A bearing of `again` (positions in `fuser.bearings`: strays, and bearings of
+    ///    incidents without a location) joins, if one fits, the best other incident whose final
+    ///    location its sector holds (its uncertainty allowed for) by `bearing_attach_sigmas`
+    ///    σ, or by `bearing_sigmas` σ when its sound left within `triangulation_time_s` of a
+    ///    member report's own times, with its sound leaving within the window of a compatible
+    ///    located member. Bearings outside fixes add nothing to a location, so the one it
+    ///    joins keeps fitting it. Those placed are recorded in `moved` and are no `stray`.
+    fn place_again(&mut self, strays: &[usize], stray: &mut [bool], rule: &EvidenceRule) {
+        let fuser = self.fuser;
+        if strays.is_empty() {
+            return;
+        }
+        let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
+        // Located reports and fixes in each stray's sector, with their incidents.
+        let this = &*self;
+        let found: Vec<Vec<(u32, u32)>> = strays
+            .par_iter()
+            .with_min_len(16)
+            .map(|&k| {
+                let b = fuser.bearings[k];
+                let node = &fuser.nodes[b as usize];
+                let Some(bearing) = fuser.bearing_of(b) else {
+                    return Vec::new();
+                };
+                let own = this.sets.root(b);
+                let grids: Vec<(&Grid, f64)> = fuser
+                    .levels
+                    .iter()
+                    .chain(&fuser.coarse_levels)
+                    .map(|l| (&l.grid, l.max_u_m))
+                    .chain([(&this.fix_grid, fix_max), (&this.loose_fixes, fix_max)])
+                    .collect();
+                let near = sector_query(
+                    &grids,
+                    &line_of(&bearing),
+                    bearing_range_m(&bearing, rule),
+                    node.t0,
+                    node.t1,
+                    rule,
+                );
+                near.into_iter()
+                    .filter(|&m| fuser.compatible(node, this.node(m)))
+                    .map(|m| (m, this.sets.root(m)))
+                    .filter(|&(_, root)| root != own)
+                    .collect()
+            })
+            .collect();
+        let location_of =
+            self.locations_of(found.iter().flatten().map(|&(_, root)| root).collect());
+        let this = &*self;
+        let choices: Vec<Option<(u32, f64)>> = strays
+            .par_iter()
+            .zip(&found)
+            .with_min_len(16)
+            .map(|(&k, near)| this.best_incident_for_stray(k, near, &location_of, rule))
+            .collect();
+        for (&k, choice) in strays.iter().zip(choices) {
+            if let Some((m, r)) = choice {
+                stray[k] = false;
+                self.bearing_range[k] = Some(r);
+                self.moved.insert(fuser.bearings[k], m);
+            }
+        }
+    }
+
+    /// The best of the reports `near` (with their incidents) for the stray bearing at
+    /// position `k`, by [`Snapshot::place_again`]'s rule, and the range of its incident.
+    fn best_incident_for_stray(
+        &self,
+        k: usize,
+        near: &[(u32, u32)],
+        location_of: &FxHashMap<u32, (LonLat, f64)>,
+        rule: &EvidenceRule,
+    ) -> Option<(u32, f64)> {
+        let fuser = self.fuser;
+        let b = fuser.bearings[k];
+        let node = fuser.nodes[b as usize];
+        let bearing = fuser.bearing_of(b)?;
+        let line = line_of(&bearing);
+        let range = bearing_range_m(&bearing, rule);
+        let mut best: Option<(ScoreKey, f64)> = None;
+        for &(m, root) in near {
+            let Some(&(p, u_m)) = location_of.get(&root) else {
+                continue;
+            };
+            let Some((miss_deg, r)) = sector_miss(&line, range, p, u_m) else {
+                continue;
+            };
+            let other = self.node(m);
+            let miss_sigmas = miss_deg / line.sigma_deg;
+            if !self.attachable(b, miss_sigmas, r, m, rule)
+                || !self.heard_within(b, r, (other.t0, other.t1), rule)
+            {
+                continue;
+            }
+            let (w0, w1) = self.bearing_window(b, r, rule);
+            let placed_node = Node {
+                t0: w0,
+                t1: w1,
+                ..node
+            };
+            let key = (
+                miss_sigmas + time_offset(&placed_node, other),
+                other.at_s,
+                other.index,
+                m,
+            );
+            if best.is_none_or(|(x, _)| key_lt(key, x)) {
+                best = Some((key, r));
+            }
+        }
+        best.map(|(key, r)| (key.3, r))
     }
 
     /// Whether two bearings cross ahead of both, within range, at consistent event times.
@@ -2015,6 +2163,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut groups = 0u32;
         let mut group_of_stray: FxHashMap<u32, u32> = FxHashMap::default();
         for i in 0..total as u32 {
+            let root = match self.moved.get(&i) {
+                Some(&m) => self.sets.find(m) as usize,
+                None => self.sets.find(i) as usize,
+            };
             if let Some(&s) = self.stray.get(&i) {
                 group_of[i as usize] = *group_of_stray.entry(s).or_insert_with(|| {
                     groups += 1;
@@ -2022,7 +2174,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 });
                 continue;
             }
-            let root = self.sets.find(i) as usize;
             if group_of_root[root] == u32::MAX {
                 group_of_root[root] = groups;
                 groups += 1;

@@ -281,3 +281,58 @@ fn a_bearing_that_misses_its_incidents_location_leaves_it() {
     ]);
     assert_eq!(fusion.incidents.len(), 1);
 }
+
+#[test]
+fn a_bearing_that_fits_no_report_but_their_incident_joins_it() {
+    // Two UAVs see one shelling 700 m apart (one incident, its location between them). An
+    // array 10 km south hears it from the middle with σ 0.4°: each report lies 3.6σ off
+    // its line (their 100 m allowed for), too far to join either, but the incident's
+    // location, with the spread of its reports, lies on it.
+    let observer = pos(0.0, 0.0);
+    let sound = |r: &str, towards: LonLat| {
+        let t = great_circle_distance_m(observer, towards) / 340.0;
+        bearing(
+            "array-w",
+            r,
+            Kind::Explosion,
+            t,
+            observer,
+            azimuth(observer, towards).rem_euclid(360.0),
+            0.4,
+        )
+    };
+    let seen = [
+        located(
+            "uav",
+            "west",
+            Kind::Explosion,
+            0.0,
+            pos(-350.0, 10_000.0),
+            100.0,
+        ),
+        located(
+            "sat",
+            "east",
+            Kind::Explosion,
+            30.0,
+            pos(350.0, 10_000.0),
+            100.0,
+        ),
+    ];
+    let fusion = check(&[
+        seen[0].clone(),
+        seen[1].clone(),
+        sound("w1", pos(0.0, 10_000.0)),
+    ]);
+    assert_eq!(fusion.incidents.len(), 1, "{:?}", fusion.incidents);
+    assert_eq!(fusion.incidents[0].members, vec![0, 1, 2]);
+    // Heard from 5° east of the middle, it stays a sector of its own.
+    let fusion = check(&[
+        seen[0].clone(),
+        seen[1].clone(),
+        sound("w1", pos(875.0, 10_000.0)),
+    ]);
+    let mut members: Vec<Vec<usize>> = fusion.incidents.iter().map(|i| i.members.clone()).collect();
+    members.sort();
+    assert_eq!(members, vec![vec![0, 1], vec![2]]);
+}
