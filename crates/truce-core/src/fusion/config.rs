@@ -114,10 +114,12 @@ impl Default for EvidenceRule {
         windows[Kind::OutgoingFire as usize] = w(900.0, 900.0, 500.0);
         windows[Kind::SmallArmsFire as usize] = w(900.0, 900.0, 300.0);
         // A heat spot is seen at the overpass, possibly hours after the fire started (a fire
-        // burns on after the shelling that lit it).
-        windows[Kind::ThermalAnomaly as usize] = w(10800.0, 300.0, 300.0);
-        windows[Kind::EquipmentSighting as usize] = w(6.0 * 3600.0, 6.0 * 3600.0, 500.0);
-        windows[Kind::TroopPresence as usize] = w(6.0 * 3600.0, 6.0 * 3600.0, 500.0);
+        // burns on after the shelling that lit it, and an overpass may come hours later).
+        windows[Kind::ThermalAnomaly as usize] = w(6.0 * 3600.0, 300.0, 300.0);
+        // Weapons and troops stay where they are for hours to days: the same class seen again
+        // at the same place within half a day either side is the group seen before.
+        windows[Kind::EquipmentSighting as usize] = w(12.0 * 3600.0, 12.0 * 3600.0, 500.0);
+        windows[Kind::TroopPresence as usize] = w(12.0 * 3600.0, 12.0 * 3600.0, 500.0);
         windows[Kind::Movement as usize] = w(1800.0, 1800.0, 1000.0);
         windows[Kind::AirActivity as usize] = w(600.0, 600.0, 2000.0);
         windows[Kind::MonitorRestriction as usize] = w(1800.0, 1800.0, 300.0);

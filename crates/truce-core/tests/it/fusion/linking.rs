@@ -233,9 +233,9 @@ fn a_coarse_report_never_bridges_two_incidents() {
 
 #[test]
 fn a_fire_seen_at_later_overpasses_stays_with_its_shelling() {
-    // A shelling seen by a UAV; its fire by satellites 1 h, 3.5 h and 6 h later, each pixel
+    // A shelling seen by a UAV; its fire by satellites 2 h, 7 h and 12 h later, each pixel
     // within the window of the one before but the later ones not of the shelling's: one
-    // incident. A vague claim at the same place 4 h later is coarse in place and joins
+    // incident. A vague claim at the same place 8 h later is coarse in place and joins
     // nothing by such a chain: its own incident.
     let fire = |name: &str, t_s: f64, east_m: f64| {
         located(
@@ -250,18 +250,70 @@ fn a_fire_seen_at_later_overpasses_stays_with_its_shelling() {
     check_partition(
         &[
             located("uav", "shelling", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0),
-            fire("pass-1", 3600.0, 100.0),
-            fire("pass-2", 12_600.0, 150.0),
-            fire("pass-3", 21_600.0, -100.0),
+            fire("pass-1", 7_200.0, 100.0),
+            fire("pass-2", 25_200.0, 150.0),
+            fire("pass-3", 43_200.0, -100.0),
             located(
                 "patrol",
                 "vague",
                 Kind::Explosion,
-                14_400.0,
+                28_800.0,
                 pos(0.0, 0.0),
                 5000.0,
             ),
         ],
         &[&["shelling", "pass-1", "pass-2", "pass-3"], &["vague"]],
+    );
+}
+
+#[test]
+fn a_heat_spot_hours_after_a_shelling_is_its_fire() {
+    // The fire a shelling lit, seen at an overpass 5 h later, is the shelling's; 7 h later
+    // it is no longer taken for it.
+    let shelling = located("uav", "shelling", Kind::Explosion, 0.0, pos(0.0, 0.0), 50.0);
+    let heat = |name: &str, t_s: f64| {
+        located(
+            "sat",
+            name,
+            Kind::ThermalAnomaly,
+            t_s,
+            pos(200.0, 0.0),
+            375.0,
+        )
+    };
+    check_partition(
+        &[shelling.clone(), heat("5h", 5.0 * 3600.0)],
+        &[&["shelling", "5h"]],
+    );
+    check_partition(
+        &[shelling, heat("7h", 7.0 * 3600.0)],
+        &[&["shelling"], &["7h"]],
+    );
+}
+
+#[test]
+fn weapons_seen_again_at_their_place_within_a_day_are_one_group() {
+    // Tanks seen by UAVs at one place 20 h apart are one group; 25 h apart, two.
+    let tanks = |name: &str, t_s: f64| {
+        with_equipment(
+            located(
+                "uav",
+                name,
+                Kind::EquipmentSighting,
+                t_s,
+                pos(30.0, 0.0),
+                100.0,
+            ),
+            EquipmentClass::Tank,
+            4,
+        )
+    };
+    check_partition(
+        &[tanks("evening", 0.0), tanks("next-day", 20.0 * 3600.0)],
+        &[&["evening", "next-day"]],
+    );
+    check_partition(
+        &[tanks("evening", 0.0), tanks("day-after", 25.0 * 3600.0)],
+        &[&["evening"], &["day-after"]],
     );
 }
