@@ -16,6 +16,7 @@
 #                    other formulation as its own row, e.g. "shapely:dwithin duckdb:distance"
 #   BENCH_TRUCE      0 to skip Truce (default 1)
 #   BENCH_BUILD      0 to skip `cargo build --release -p truce` (default 1)
+#   BENCH_INGEST     0 to skip the end-to-end `truce ingest` rows (default 1)
 #   TRUCE_BIN        Truce binary (default target/release/truce)
 #   BENCH_INSTALL    0 to install nothing (pip, apt-get); default 1
 #   BENCH_KEEP       1 to keep the work folder with the generated files
@@ -32,6 +33,7 @@ SEED=${BENCH_SEED:-20250901}
 PEERS=${BENCH_PEERS:-postgis shapely duckdb}
 RUN_TRUCE=${BENCH_TRUCE:-1}
 BUILD=${BENCH_BUILD:-1}
+RUN_INGEST=${BENCH_INGEST:-1}
 TRUCE=${TRUCE_BIN:-$ROOT/target/release/truce}
 INSTALL=${BENCH_INSTALL:-1}
 PY=${PYTHON:-python3}
@@ -177,7 +179,7 @@ for n in "${NS[@]}"; do
   if [ "$HAVE_ASSESS" = 1 ]; then
     run_tool truce "$n" "$TRUCE" assess "$POINTS" --agreement "$AGREEMENT" --json
   fi
-  if [ "$HAVE_INGEST" = 1 ]; then
+  if [ "$HAVE_INGEST" = 1 ] && [ "$RUN_INGEST" = 1 ]; then
     FIRMS=$WORK/firms-$n.csv
     "$PY" "$BENCH_DIR/gen_points.py" "$n" "$SEED" "$FIRMS" --geometry "$AGREEMENT" --firms
     run_tool truce-ingest "$n" "$TRUCE" ingest "$FIRMS" --db "$WORK/ingest.db" "${INGEST_ARGS[@]+"${INGEST_ARGS[@]}"}" --json
