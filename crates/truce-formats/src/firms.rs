@@ -75,7 +75,7 @@ pub fn parse_for_store(file: &str, bytes: &[u8]) -> StoreRows {
 fn parse_rows<T>(
     file: &str,
     bytes: &[u8],
-    mut build: impl FnMut(&Columns, &ByteRecord, &mut SourceCache, usize) -> Check<T>,
+    mut build: impl FnMut(&Columns, &Cells<'_>, &mut SourceCache, usize) -> Check<T>,
 ) -> (Vec<T>, Vec<Diagnostic>) {
     let mut built = Vec::new();
     let mut diagnostics = Vec::new();
@@ -127,7 +127,7 @@ fn parse_rows<T>(
             }
         }
         let line = lines.line_of(&record);
-        match build(&columns, &record, &mut sources, line) {
+        match build(&columns, &Cells::of(&record), &mut sources, line) {
             Ok(item) => built.push(item),
             Err(problem) => diagnostics.push(problem.at(file, line)),
         }
@@ -315,7 +315,7 @@ impl Columns {
         })
     }
 
-    fn observation(&self, row: &ByteRecord, sources: &mut SourceCache) -> Check<Observation> {
+    fn observation(&self, row: &Cells<'_>, sources: &mut SourceCache) -> Check<Observation> {
         let fields = self.fields(row, sources)?;
         let mut attributes = Map::new();
         for (index, name) in &self.attributes {
@@ -337,7 +337,7 @@ impl Columns {
     /// The canonical JSON of the observation [`Columns::observation`] makes of this row,
     /// written from the cells: `ndjson::wire_canonical_json` of that observation, byte for
     /// byte (the tests compare them). Every piece is written by `serde_json`, as there.
-    fn canonical_json(&self, fields: &Fields, row: &ByteRecord) -> Check<String> {
+    fn canonical_json(&self, fields: &Fields, row: &Cells<'_>) -> Check<String> {
         let write_error =
             |e: serde_json::Error| Problem::line(format!("cannot write canonical JSON: {e}"));
         let mut out: Vec<u8> = Vec::with_capacity(512);
@@ -379,7 +379,7 @@ impl Columns {
     }
 
     /// The mapped fields of a row, checked; the attributes are checked by whoever reads them.
-    fn fields(&self, row: &ByteRecord, sources: &mut SourceCache) -> Check<Fields> {
+    fn fields(&self, row: &Cells<'_>, sources: &mut SourceCache) -> Check<Fields> {
         if row.len() != self.count {
             return Err(Problem::line(format!(
                 "expected {} fields as in the header, found {}",
@@ -458,9 +458,46 @@ struct Fields {
 }
 
 /// An attribute cell's text, which must be UTF-8.
-fn attribute_text<'r>(row: &'r ByteRecord, index: usize, name: &str) -> Check<&'r str> {
-    std::str::from_utf8(row.get(index).unwrap_or_default())
-        .map_err(|_| Problem::field(name.to_owned(), "not valid UTF-8"))
+fn attribute_text<'r>(row: &Cells<'r>, index: usize, name: &str) -> Check<&'r str> {
+    row.text(index)
+        .ok_or_else(|| Problem::field(name.to_owned(), "not valid UTF-8"))
+}
+
+/// The cells of a row, checked for UTF-8 once for the whole row rather than cell by cell.
+struct Cells<'r> {
+    record: &'r ByteRecord,
+    /// The row's cells, one after the other, when they are all UTF-8.
+    text: Option<&'r str>,
+}
+
+impl<'r> Cells<'r> {
+    fn of(record: &'r ByteRecord) -> Cells<'r> {
+        Cells {
+            record,
+            text: std::str::from_utf8(record.as_slice()).ok(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.record.len()
+    }
+
+    /// A cell's text (empty past the last cell); `None` if it is not UTF-8.
+    fn text(&self, index: usize) -> Option<&'r str> {
+        let Some(range) = self.record.range(index) else {
+            return Some("");
+        };
+        match self.text {
+            Some(text) => text.get(range),
+            // Some cell is not UTF-8: this one may still be. (A cell of a row that is UTF-8
+            // as a whole is UTF-8 exactly when it starts and ends on character boundaries.)
+            None => self
+                .record
+                .as_slice()
+                .get(range)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok()),
+        }
+    }
 }
 
 /// `firms:<instrument>:<satellite>` in lower case, remembered for the next row: a file
@@ -501,9 +538,9 @@ fn source_part(text: &str, field: &'static str, example: &str) -> Check<()> {
     check_source(text).map_err(|reason| Problem::field(field, reason))
 }
 
-fn cell<'r>(row: &'r ByteRecord, index: usize, field: &'static str) -> Check<&'r str> {
-    std::str::from_utf8(row.get(index).unwrap_or_default())
-        .map_err(|_| Problem::field(field, "not valid UTF-8"))
+fn cell<'r>(row: &Cells<'r>, index: usize, field: &'static str) -> Check<&'r str> {
+    row.text(index)
+        .ok_or_else(|| Problem::field(field, "not valid UTF-8"))
 }
 
 /// A coordinate in degrees within [-limit, limit].

@@ -429,3 +429,51 @@ fn canonical_json_reads_back_as_ndjson() {
         assert_eq!(f.content_sha256, n.content_sha256);
     }
 }
+
+#[test]
+fn cells_that_are_not_utf8() {
+    // The `confidence` cell's bytes and the diagnostic, or none: an attribute cell that is
+    // not UTF-8 is refused by name, whether or not it spoils the rest of the row.
+    let cases: [(&[u8], Option<&str>); 5] = [
+        (b"high", None),
+        (
+            b"h\xffgh",
+            Some("t.csv:2: field `confidence`: not valid UTF-8"),
+        ),
+        (
+            b"\xC3",
+            Some("t.csv:2: field `confidence`: not valid UTF-8"),
+        ),
+        (b"caf\xC3\xA9", None),
+        (
+            b"\xC3\xA9\xC3",
+            Some("t.csv:2: field `confidence`: not valid UTF-8"),
+        ),
+    ];
+    for (confidence, expected) in cases {
+        let (before, after) = VIIRS_ROW.split_once("high").expect("confidence");
+        let mut input = format!("{VIIRS_HEADER}\n{before}").into_bytes();
+        input.extend_from_slice(confidence);
+        input.extend_from_slice(after.as_bytes());
+        input.push(b'\n');
+        let batch = parse(&input);
+        assert_eq!(
+            diagnostics(&batch),
+            expected.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "{confidence:?}"
+        );
+        assert_eq!(batch.observations.len(), usize::from(expected.is_none()));
+    }
+    // A character split by a delimiter: the row's cells, one after the other, are UTF-8
+    // (`N\xC3` `\xA9igh` make `Né` `igh`), but the satellite's cell is not.
+    let (before, after) = VIIRS_ROW.split_once("N20,high").expect("satellite");
+    let mut input = format!("{VIIRS_HEADER}\n{before}").into_bytes();
+    input.extend_from_slice(b"N\xC3,\xA9igh");
+    input.extend_from_slice(after.as_bytes());
+    input.push(b'\n');
+    let batch = parse(&input);
+    assert_eq!(
+        diagnostics(&batch),
+        ["t.csv:2: field `satellite`: not valid UTF-8"]
+    );
+}
