@@ -40,9 +40,12 @@
 //!   3. a bearing left over joins the best fix or coarse report its sector holds (an
 //!      acoustic one only when its sound left within that report's window), or else
 //!      the other left-over bearings of an observer within 5 km looking the same way
-//!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`) or of an observer it faces and
-//!      that faces it (the event between them, where lines cannot cross): an incident
-//!      without a location, shown by its sector. Never an invented point;
+//!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`), of an observer it faces and
+//!      that faces it (the event between them, where lines cannot cross), or of another
+//!      observer whose sector (± `bearing_sigmas` σ, within range) meets its own at a point
+//!      both heard at a consistent time (lines near parallel, or crossing just behind an
+//!      observer or beyond a range, give no fix): an incident without a location, shown by
+//!      its sector. Never an invented point;
 //!   4. a bearing not in a fix whose sector misses its incident's final location (the
 //!      inverse-variance mean of `assemble`, with its uncertainty) by more than
 //!      `bearing_sigmas` σ leaves it: it fitted the one report it joined, not the incident.
@@ -71,7 +74,7 @@ use super::config::{Compatibility, EvidenceRule, FusionConfig, LinkRule, kinds_c
 use super::equipment::{self, EquipmentGroup};
 use super::grading::{GradingRules, grade};
 use super::index::{FxHashMap, Grid};
-use super::sphere::{angle_diff_deg, azimuth_deg, to_plane};
+use super::sphere::{angle_diff_deg, azimuth_deg, distance_m, to_plane};
 use super::{
     Discipline, DismissalContext, FusedIncident, Fusion, Reliability, SourceEvidence, SourceInfo,
     SourceRegistry,
@@ -85,6 +88,8 @@ const BUCKET_S: f64 = 4.0 * 3600.0;
 /// Bearings whose observers are this close (metres) and whose azimuths agree look at the
 /// same thing.
 const SAME_OBSERVER_M: f64 = 5000.0;
+/// The step, in metres, at which a bearing's line is walked through another's sector.
+const SECTOR_STEP_M: f64 = 250.0;
 /// The round of a coarse report not placed (yet).
 const FREE_ROUND: u32 = u32::MAX;
 
@@ -1685,7 +1690,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     <= rule.bearing_sigmas * ba.sigma_deg.max(0.1)
                 && angle_diff_deg(bb.azimuth_deg, azimuth_deg(bb.observer, ba.observer)).abs()
                     <= rule.bearing_sigmas * bb.sigma_deg.max(0.1);
-            if side_by_side || facing {
+            // Sectors that meet at a consistent time where the lines cannot be crossed.
+            if side_by_side
+                || facing
+                || (b < a
+                    && node_b.source != node_a.source
+                    && self.sectors_meet((a, &ba), (b, &bb), rule))
+            {
                 out.push(b);
             }
         }
@@ -1903,6 +1914,61 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         best.map(|(key, r)| (key.3, r))
     }
 
+    /// Whether bearings `a` and `b`, placed at ranges `ra_m` and `rb_m`, may have heard one
+    /// sound: acoustic ones when it left within `triangulation_time_s` of each other, others
+    /// when their windows meet.
+    fn heard_together(
+        &self,
+        (a, ra_m): (u32, f64),
+        (b, rb_m): (u32, f64),
+        rule: &EvidenceRule,
+    ) -> bool {
+        let window = |id: u32, r: f64| {
+            let node = &self.fuser.nodes[id as usize];
+            if self.fuser.source_info[node.source as usize].discipline == Discipline::Acoustic {
+                let e = node.at_s - r / rule.sound_speed_m_s;
+                (e - rule.triangulation_time_s, e + rule.triangulation_time_s)
+            } else {
+                self.bearing_window(id, r, rule)
+            }
+        };
+        let (a0, a1) = window(a, ra_m);
+        let (b0, b1) = window(b, rb_m);
+        a0 <= b1 && b0 <= a1
+    }
+
+    /// Whether the sectors of two bearings (± `bearing_sigmas` σ, within range) share a point
+    /// that both heard at a consistent time ([`Snapshot::heard_together`]): lines that give
+    /// no fix (near parallel, crossing just behind an observer or just beyond a range) may
+    /// still have heard one event. Each line is walked every `SECTOR_STEP_M` through the
+    /// other's sector.
+    fn sectors_meet(
+        &self,
+        (a, ba): (u32, &Bearing),
+        (b, bb): (u32, &Bearing),
+        rule: &EvidenceRule,
+    ) -> bool {
+        let one_way = |(x, bx): (u32, &Bearing), (y, by): (u32, &Bearing)| {
+            let (rx, ry) = (bearing_range_m(bx, rule), bearing_range_m(by, rule));
+            let line = line_of(bx);
+            let half_deg = rule.bearing_sigmas * by.sigma_deg.max(0.05);
+            let mut s = SECTOR_STEP_M;
+            while s <= rx {
+                let p = along(&line, s);
+                let r = distance_m(by.observer, p);
+                if r <= ry
+                    && angle_diff_deg(azimuth_deg(by.observer, p), by.azimuth_deg).abs() <= half_deg
+                    && self.heard_together((x, s), (y, r), rule)
+                {
+                    return true;
+                }
+                s += SECTOR_STEP_M;
+            }
+            false
+        };
+        one_way((a, ba), (b, bb)) || one_way((b, bb), (a, ba))
+    }
+
     /// Whether two bearings cross ahead of both, within range, at consistent event times.
     fn pair_crosses(
         &self,
@@ -1927,18 +1993,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // The event is one place: bearings of different shots of one exchange cross there
         // too. The windows of the kind decide; the pairs whose sound left at the closest
         // times (the same shot) are taken first.
-        let window = |id: u32, r: f64| {
-            let node = &self.fuser.nodes[id as usize];
-            if self.fuser.source_info[node.source as usize].discipline == Discipline::Acoustic {
-                let e = node.at_s - r / rule.sound_speed_m_s;
-                (e - rule.triangulation_time_s, e + rule.triangulation_time_s)
-            } else {
-                self.bearing_window(id, r, rule)
-            }
-        };
-        let (a0, a1) = window(a, s);
-        let (b0, b1) = window(b, t);
-        if a0 > b1 || b0 > a1 {
+        if !self.heard_together((a, s), (b, t), rule) {
             return None;
         }
         let event = |id: u32, r: f64| self.fuser.nodes[id as usize].at_s - r / rule.sound_speed_m_s;

@@ -336,3 +336,24 @@ fn a_bearing_that_fits_no_report_but_their_incident_joins_it() {
     members.sort();
     assert_eq!(members, vec![vec![0, 1], vec![2]]);
 }
+
+#[test]
+fn bearings_whose_lines_give_no_fix_but_whose_sectors_meet_are_one_incident() {
+    // Two arrays 6 km apart, one behind the other, hear an explosion 12 km north of the
+    // first, each 1° off (σ 1.5°): the lines cross behind the second array, so no fix, but
+    // both sectors hold the event at a time consistent with the sound's travel. One incident,
+    // without a location; heard 15 minutes apart, two.
+    let event = pos(0.0, 12_000.0);
+    let (south, north) = (pos(0.0, 0.0), pos(0.0, 6_000.0));
+    let fusion = check(&[
+        heard("array-s", "s1", south, event, 0.0, 1.0),
+        heard("array-e", "n1", north, event, 0.0, -1.0),
+    ]);
+    assert_eq!(fusion.incidents.len(), 1, "{:?}", fusion.incidents);
+    assert!(fusion.incidents[0].location.is_none() && fusion.incidents[0].sector.is_some());
+    let fusion = check(&[
+        heard("array-s", "s1", south, event, 0.0, 1.0),
+        heard("array-e", "n1", north, event, 900.0, -1.0),
+    ]);
+    assert_eq!(fusion.incidents.len(), 2, "{:?}", fusion.incidents);
+}
