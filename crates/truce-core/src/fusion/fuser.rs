@@ -34,7 +34,8 @@
 //!      others), sorted by how closely the event times agree; from each unused pair a fix
 //!      grows by the partners whose sector holds it, least squares (`bearings.rs`) dropping
 //!      bearings more than `bearing_sigmas` off. A fix of two or more sources is a located
-//!      pseudo-report (uncertainty = the ellipse's semi-major axis): up to
+//!      pseudo-report (uncertainty = the ellipse's semi-major axis; compatible with what
+//!      any kind its bearings report is, as arrays may take a launch for an impact): up to
 //!      `fix_anchor_max_m` it links like an anchor, beyond it joins the best match or stays
 //!      alone; beyond `max_fix_semi_major_m` (near-parallel lines) it is no fix;
 //!   3. a bearing left over joins the best fix or coarse report its sector holds (an
@@ -118,6 +119,9 @@ struct Node {
     u_m: f64,
     extent_m: f64,
     kind: Kind,
+    /// For a fix whose bearings report several kinds (an array may take a launch for an
+    /// impact): the others, one bit per `Kind as usize`. Zero for every report.
+    other_kinds: u16,
     equipment: Option<Equipment>,
     role: Role,
     level: u8,
@@ -604,7 +608,12 @@ impl<'a> Fuser<'a> {
     fn compatible(&self, a: &Node, b: &Node) -> bool {
         match self.config.compatibility {
             Compatibility::All => true,
-            Compatibility::Table => kinds_compatible(a.kind, a.equipment, b.kind, b.equipment),
+            Compatibility::Table if a.other_kinds == 0 && b.other_kinds == 0 => {
+                kinds_compatible(a.kind, a.equipment, b.kind, b.equipment)
+            }
+            // A fix of several kinds is compatible with what any of them is.
+            Compatibility::Table => kinds_of(a)
+                .any(|ka| kinds_of(b).any(|kb| kinds_compatible(ka, a.equipment, kb, b.equipment))),
         }
     }
 
@@ -694,6 +703,7 @@ fn prepare(
         u_m: 0.0,
         extent_m: 0.0,
         kind,
+        other_kinds: 0,
         equipment: observation.equipment,
         role: Role::Alone,
         level: 0,
@@ -1257,11 +1267,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let mut t0 = f64::INFINITY;
             let mut t1 = f64::NEG_INFINITY;
             let mut first = fuser.nodes[fuser.bearings[kept[0]] as usize];
+            let mut kinds = 0u16;
             for (&k, range) in kept.iter().zip(&fix.ranges_m) {
                 let node = fuser.nodes[fuser.bearings[k] as usize];
                 let (w0, w1) = self.bearing_window(fuser.bearings[k], *range, rule);
                 t0 = t0.min(w0);
                 t1 = t1.max(w1);
+                kinds |= 1 << node.kind as u16;
                 if (node.at_s, node.index) < (first.at_s, first.index) {
                     first = node;
                 }
@@ -1281,6 +1293,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 u_m: u,
                 extent_m: rule.windows[first.kind as usize].extent_m,
                 kind: first.kind,
+                other_kinds: kinds & !(1 << first.kind as u16),
                 equipment: first.equipment,
                 role: Role::Fix,
                 level: 0,
@@ -2630,6 +2643,13 @@ fn time_offset(a: &Node, b: &Node) -> f64 {
     } else {
         0.0
     }
+}
+
+/// The kinds a node stands for: its own, and a fix's other kinds.
+fn kinds_of(node: &Node) -> impl Iterator<Item = Kind> + '_ {
+    Kind::ALL
+        .into_iter()
+        .filter(move |&k| k == node.kind || node.other_kinds & (1 << k as u16) != 0)
 }
 
 /// Whether a node's position is a location of its incident (not a bearing's observer).

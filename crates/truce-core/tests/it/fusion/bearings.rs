@@ -357,3 +357,27 @@ fn bearings_whose_lines_give_no_fix_but_whose_sectors_meet_are_one_incident() {
     ]);
     assert_eq!(fusion.incidents.len(), 2, "{:?}", fusion.incidents);
 }
+
+#[test]
+fn a_fix_of_a_launch_and_an_impact_heard_is_compatible_with_what_either_is() {
+    // Two arrays hear one strike; the first to hear it takes it for a launch. A party reports harm to
+    // civilians there (±3 km): harm goes with an impact, not a launch, and the fix of both
+    // bearings is either, so the claim joins it.
+    let event = pos(0.0, 10_000.0);
+    let mut launch = heard("array-w", "w1", pos(0.0, 0.0), event, 0.0, 0.5);
+    launch.kind = Kind::OutgoingFire;
+    let fusion = check(&[
+        launch,
+        heard("array-e", "e1", pos(10_000.0, 10_000.0), event, 5.0, -0.5),
+        located(
+            "party",
+            "harm",
+            Kind::CivilianHarm,
+            120.0,
+            pos(300.0, 10_000.0),
+            3_000.0,
+        ),
+    ]);
+    assert_eq!(fusion.incidents.len(), 1, "{:?}", fusion.incidents);
+    assert!(fusion.incidents[0].fix.is_some());
+}
