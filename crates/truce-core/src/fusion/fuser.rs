@@ -52,11 +52,11 @@
 //!      `bearing_sigmas` σ leaves it: it fitted the one report it joined, not the incident.
 //!      Such strays that heard one sound (side by side, face to face, as in 3) stay
 //!      together; each group is an incident known by its sector;
-//!   5. a stray, and a bearing of an incident without a location, joins the best other
-//!      incident whose final location (with its uncertainty) its sector holds, by the
-//!      tolerances and times of 1 against that incident's located members: one sound that
-//!      fits no single report may fit the incident they make. Bearings outside fixes add
-//!      nothing to a location, so what they join keeps fitting them.
+//!   5. a stray joins the best other incident whose final location (with its uncertainty)
+//!      its sector holds, by the tolerances and times of 1 against that incident's located
+//!      members: the sound it heard may fit the incident that reports make where it fits
+//!      no single one of them. Bearings outside fixes add nothing to a location, so what
+//!      they join keeps fitting them.
 //!
 //!   Coarse reports and bearings are placed when a snapshot is taken, from the final set of
 //!   anchors, by local index queries (each a few cells): still order independent, and
@@ -1736,11 +1736,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
         let location_of = self.locations_of(candidates.iter().map(|&(root, _)| root).collect());
         let mut stray = vec![false; fuser.bearings.len()];
-        // Bearings to place again: the strays, and those in incidents without a location.
-        let mut again: Vec<usize> = Vec::new();
         for &(root, k) in &candidates {
             let Some(&(p, u_m)) = location_of.get(&root) else {
-                again.push(k);
                 continue;
             };
             let b = fuser.bearings[k];
@@ -1752,12 +1749,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .is_some_and(|(miss_deg, _)| miss_deg / line.sigma_deg <= rule.bearing_sigmas);
             if !fits {
                 stray[k] = true;
-                again.push(k);
                 self.bearing_range[k] = None;
             }
         }
-        again.sort_unstable();
-        self.place_again(&again, &mut stray, rule);
+        self.place_strays(&mut stray, rule);
         // Strays that heard one sound (side by side, face to face) stay together.
         let mut sets = DisjointSets::default();
         let mut set_of: FxHashMap<u32, u32> = FxHashMap::default();
@@ -1813,15 +1808,16 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         location_of
     }
 
-    /// 5. A bearing of `again` (positions in `fuser.bearings`: strays, and bearings of
-    ///    incidents without a location) joins, if one fits, the best other incident whose final
-    ///    location its sector holds (its uncertainty allowed for) by `bearing_attach_sigmas`
-    ///    σ, or by `bearing_sigmas` σ when its sound left within `triangulation_time_s` of a
-    ///    member report's own times, with its sound leaving within the window of a compatible
-    ///    located member. Bearings outside fixes add nothing to a location, so the one it
-    ///    joins keeps fitting it. Those placed are recorded in `moved` and are no `stray`.
-    fn place_again(&mut self, strays: &[usize], stray: &mut [bool], rule: &EvidenceRule) {
+    /// 5. A bearing marked in `stray` (by position in `fuser.bearings`) joins, if one fits,
+    ///    the best other incident whose final location its sector holds (its uncertainty
+    ///    allowed for) by `bearing_attach_sigmas` σ, or by `bearing_sigmas` σ when its sound
+    ///    left within `triangulation_time_s` of a member report's own times, with its sound
+    ///    leaving within the window of a compatible located member. Bearings outside fixes
+    ///    add nothing to a location, so the one it joins keeps fitting it. Those placed are
+    ///    recorded in `moved` and unmarked.
+    fn place_strays(&mut self, stray: &mut [bool], rule: &EvidenceRule) {
         let fuser = self.fuser;
+        let strays: Vec<usize> = (0..stray.len()).filter(|&k| stray[k]).collect();
         if strays.is_empty() {
             return;
         }
@@ -1879,7 +1875,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 
     /// The best of the reports `near` (with their incidents) for the stray bearing at
-    /// position `k`, by [`Snapshot::place_again`]'s rule, and the range of its incident.
+    /// position `k`, by [`Snapshot::place_strays`]' rule, and the range of its incident.
     fn best_incident_for_stray(
         &self,
         k: usize,

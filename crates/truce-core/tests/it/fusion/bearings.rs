@@ -283,58 +283,61 @@ fn a_bearing_that_misses_its_incidents_location_leaves_it() {
 }
 
 #[test]
-fn a_bearing_that_fits_no_report_but_their_incident_joins_it() {
-    // Two UAVs see one shelling 700 m apart (one incident, its location between them). An
-    // array 10 km south hears it from the middle with σ 0.4°: each report lies 3.6σ off
-    // its line (their 100 m allowed for), too far to join either, but the incident's
-    // location, with the spread of its reports, lies on it.
+fn a_bearing_that_leaves_its_incident_joins_the_one_whose_location_it_holds() {
+    // A UAV sees a shelling 10 km north of an array, and a party claims it ±3 km. Another
+    // shelling is seen 3 km east of there by a UAV and a satellite, 700 m apart across the
+    // array's line of sight (one incident, its location between them). The array hears
+    // that one (σ 0.4°): each of its reports lies 3.4σ off the line (their 100 m allowed
+    // for), too far to join either, and the line first joins the vague claim, whose
+    // incident's location, the first UAV's, it misses by 40σ. It leaves that incident and
+    // joins the second, whose location, with the spread of its reports, lies on its line.
     let observer = pos(0.0, 0.0);
-    let sound = |r: &str, towards: LonLat| {
-        let t = great_circle_distance_m(observer, towards) / 340.0;
+    let target = pos(3_000.0, 10_000.0);
+    let across = |d: f64| pos(3_000.0 + 0.9578 * d, 10_000.0 - 0.2873 * d);
+    let sound = |towards: LonLat| {
         bearing(
             "array-w",
-            r,
+            "w1",
             Kind::Explosion,
-            t,
+            great_circle_distance_m(observer, towards) / 340.0,
             observer,
             azimuth(observer, towards).rem_euclid(360.0),
             0.4,
         )
     };
-    let seen = [
-        located(
-            "uav",
-            "west",
-            Kind::Explosion,
-            0.0,
-            pos(-350.0, 10_000.0),
-            100.0,
-        ),
-        located(
-            "sat",
-            "east",
-            Kind::Explosion,
-            30.0,
-            pos(350.0, 10_000.0),
-            100.0,
-        ),
-    ];
-    let fusion = check(&[
-        seen[0].clone(),
-        seen[1].clone(),
-        sound("w1", pos(0.0, 10_000.0)),
-    ]);
-    assert_eq!(fusion.incidents.len(), 1, "{:?}", fusion.incidents);
-    assert_eq!(fusion.incidents[0].members, vec![0, 1, 2]);
-    // Heard from 5° east of the middle, it stays a sector of its own.
-    let fusion = check(&[
-        seen[0].clone(),
-        seen[1].clone(),
-        sound("w1", pos(875.0, 10_000.0)),
-    ]);
-    let mut members: Vec<Vec<usize>> = fusion.incidents.iter().map(|i| i.members.clone()).collect();
-    members.sort();
-    assert_eq!(members, vec![vec![0, 1], vec![2]]);
+    let scene = |heard: Observation| {
+        vec![
+            located(
+                "uav",
+                "first",
+                Kind::Explosion,
+                0.0,
+                pos(0.0, 10_000.0),
+                100.0,
+            ),
+            located(
+                "party",
+                "claim",
+                Kind::Explosion,
+                60.0,
+                pos(500.0, 10_000.0),
+                3_000.0,
+            ),
+            located("uav", "west", Kind::Explosion, 0.0, across(-350.0), 100.0),
+            located("sat", "east", Kind::Explosion, 30.0, across(350.0), 100.0),
+            heard,
+        ]
+    };
+    let members = |fusion: &Fusion| {
+        let mut m: Vec<Vec<usize>> = fusion.incidents.iter().map(|i| i.members.clone()).collect();
+        m.sort();
+        m
+    };
+    let fusion = check(&scene(sound(target)));
+    assert_eq!(members(&fusion), vec![vec![0, 1], vec![2, 3, 4]]);
+    // Heard from 5° west of the second shelling, it stays a sector of its own.
+    let fusion = check(&scene(sound(pos(3_000.0 - 915.0, 10_000.0))));
+    assert_eq!(members(&fusion), vec![vec![0, 1], vec![2, 3], vec![4]]);
 }
 
 #[test]
