@@ -1051,34 +1051,56 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let line = line_of(&bearing);
         let range = bearing_range_m(&bearing, rule);
         let candidates = self.sector_candidates(&line, range, node.t0, node.t1, rule);
-        let mut best: Option<(f64, f64, usize, u32, f64)> = None;
+        let mut best: Option<(ScoreKey, f64)> = None;
         for m in candidates {
             let other = &fuser.nodes[m as usize];
             if !fuser.compatible(&node, other) {
                 continue;
             }
-            let Some((miss_deg, r)) = sector_miss(&line, range, other.pos, other.u_m) else {
-                continue;
-            };
-            let miss_sigmas = miss_deg / line.sigma_deg;
-            if !self.attachable(b, miss_sigmas, r, m, rule)
-                || !self.heard_within(b, r, (other.t0, other.t1), rule)
+            let fit = self.sector_fit((b, &node), (&line, range), m, (other.pos, other.u_m), rule);
+            if let Some((key, r)) = fit
+                && best.is_none_or(|(x, _)| key_lt(key, x))
             {
-                continue;
-            }
-            let (w0, w1) = self.bearing_window(b, r, rule);
-            let placed_node = Node {
-                t0: w0,
-                t1: w1,
-                ..node
-            };
-            let score = miss_sigmas + time_offset(&placed_node, other);
-            let key = (score, other.at_s, other.index, m);
-            if best.is_none_or(|b| key_lt(key, (b.0, b.1, b.2, b.3))) {
-                best = Some((key.0, key.1, key.2, key.3, r));
+                best = Some((key, r));
             }
         }
-        best.map(|(_, _, _, m, r)| (m, r))
+        best.map(|(key, r)| (key.3, r))
+    }
+
+    /// How bearing `b` (with its node), whose sector is `line` out to `range_m`, fits report
+    /// `m` at `p` (within `u_m`): the key to rank it by (misses in σ plus the time offset of
+    /// the placed bearing, then the report's time, index and id) and the bearing's range there;
+    /// `None` when it may not join it (too far off for [`Snapshot::attachable`], or not heard
+    /// within its window).
+    fn sector_fit(
+        &self,
+        (b, node): (u32, &Node),
+        (line, range_m): (&BearingLine, f64),
+        m: u32,
+        (p, u_m): (LonLat, f64),
+        rule: &EvidenceRule,
+    ) -> Option<(ScoreKey, f64)> {
+        let (miss_deg, r) = sector_miss(line, range_m, p, u_m)?;
+        let other = self.node(m);
+        let miss_sigmas = miss_deg / line.sigma_deg;
+        if !self.attachable(b, miss_sigmas, r, m, rule)
+            || !self.heard_within(b, r, (other.t0, other.t1), rule)
+        {
+            return None;
+        }
+        let (w0, w1) = self.bearing_window(b, r, rule);
+        let placed_node = Node {
+            t0: w0,
+            t1: w1,
+            ..*node
+        };
+        let key = (
+            miss_sigmas + time_offset(&placed_node, other),
+            other.at_s,
+            other.index,
+            m,
+        );
+        Some((key, r))
     }
 
     /// 2. The bearings not `placed` are triangulated, greedily: the most consistent crossing
@@ -1891,32 +1913,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let range = bearing_range_m(&bearing, rule);
         let mut best: Option<(ScoreKey, f64)> = None;
         for &(m, root) in near {
-            let Some(&(p, u_m)) = location_of.get(&root) else {
+            let Some(&located) = location_of.get(&root) else {
                 continue;
             };
-            let Some((miss_deg, r)) = sector_miss(&line, range, p, u_m) else {
-                continue;
-            };
-            let other = self.node(m);
-            let miss_sigmas = miss_deg / line.sigma_deg;
-            if !self.attachable(b, miss_sigmas, r, m, rule)
-                || !self.heard_within(b, r, (other.t0, other.t1), rule)
+            if let Some((key, r)) = self.sector_fit((b, &node), (&line, range), m, located, rule)
+                && best.is_none_or(|(x, _)| key_lt(key, x))
             {
-                continue;
-            }
-            let (w0, w1) = self.bearing_window(b, r, rule);
-            let placed_node = Node {
-                t0: w0,
-                t1: w1,
-                ..node
-            };
-            let key = (
-                miss_sigmas + time_offset(&placed_node, other),
-                other.at_s,
-                other.index,
-                m,
-            );
-            if best.is_none_or(|(x, _)| key_lt(key, x)) {
                 best = Some((key, r));
             }
         }
