@@ -67,6 +67,8 @@ pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 const END: u32 = u32::MAX;
 /// Windows are indexed over at most this many buckets (longer ones are clamped by callers).
 pub const MAX_BUCKETS_PER_ENTRY: i64 = 4096;
+/// The cells a query keeps on the stack; more spill to the heap.
+const QUERY_CELLS: usize = 32;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -224,15 +226,38 @@ impl Grid {
         if self.entries.is_empty() {
             return;
         }
-        let mut cells = Vec::with_capacity(9);
-        self.cells_within(p, radius_m, &mut cells);
-        self.scan(&cells, t0_s, t1_s, found);
+        // The cells of most queries fit on the stack: no allocation per query.
+        let mut stack = [(0, 0); QUERY_CELLS];
+        let mut len = 0;
+        let mut spilled = Vec::new();
+        self.each_cell_within(p, radius_m, |cell| {
+            if len < QUERY_CELLS {
+                stack[len] = cell;
+                len += 1;
+            } else {
+                if spilled.is_empty() {
+                    spilled.extend_from_slice(&stack);
+                }
+                spilled.push(cell);
+            }
+        });
+        let cells = if spilled.is_empty() {
+            &stack[..len]
+        } else {
+            &spilled[..]
+        };
+        self.scan(cells, t0_s, t1_s, found);
     }
 
     /// Adds to `cells` the (row, column) of every cell that may hold entries within
     /// `radius_m` of `p` (maybe more; rows without entries are left out): the cells a query
     /// visits.
     pub fn cells_within(&self, p: LonLat, radius_m: f64, cells: &mut Vec<(i32, i32)>) {
+        self.each_cell_within(p, radius_m, |cell| cells.push(cell));
+    }
+
+    /// Calls `cell` with each cell of [`Grid::cells_within`], in the same order.
+    fn each_cell_within(&self, p: LonLat, radius_m: f64, mut cell: impl FnMut((i32, i32))) {
         let c_rad = (radius_m.max(0.0) / EARTH_RADIUS_M) * (1.0 + 1e-9) + 1e-12;
         let c_deg = c_rad.to_degrees();
         let lat_lo = (p.lat_deg - c_deg).max(-90.0);
@@ -260,7 +285,7 @@ impl Grid {
                 (k0, k1)
             };
             for k in k0..=k1 {
-                cells.push((row, k.rem_euclid(i64::from(cols)) as i32));
+                cell((row, k.rem_euclid(i64::from(cols)) as i32));
             }
         }
     }
@@ -273,12 +298,12 @@ impl Grid {
         }
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
-            let Some(by_cell) = self.buckets.get(&bucket) else {
-                continue;
-            };
             // Each node once: in the bucket of its window's start, or in the first bucket
             // queried when it started before.
             let first = bucket == b0;
+            let Some(by_cell) = self.buckets.get(&bucket) else {
+                continue;
+            };
             for cell in cells {
                 let Some(&head) = by_cell.get(cell) else {
                     continue;
