@@ -78,6 +78,18 @@ struct Entry {
     t1: f64,
 }
 
+/// `x.floor() as i64` (saturating, NaN to 0) without the call to libm's `floor` that the
+/// baseline x86-64 target makes: truncate, then step down when that rounded up.
+#[inline]
+fn floor_i64(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) > x {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 /// The number of columns of `row` in a grid of rows `cell_deg` high: as many as fit at its
 /// poleward edge.
 fn columns_of(cell_deg: f64, row: i32) -> i32 {
@@ -150,12 +162,12 @@ impl Grid {
 
     #[inline]
     pub fn bucket_of(&self, t_s: f64) -> i64 {
-        (t_s / self.bucket_s).floor() as i64
+        floor_i64(t_s / self.bucket_s)
     }
 
     #[inline]
     fn row_of(&self, lat_deg: f64) -> i32 {
-        (((lat_deg + 90.0) / self.cell_deg).floor() as i32).clamp(0, self.rows - 1)
+        floor_i64((lat_deg + 90.0) / self.cell_deg).clamp(0, i64::from(self.rows - 1)) as i32
     }
 
     /// Columns of a row of [`Grid::indexed_rows`].
@@ -191,7 +203,7 @@ impl Grid {
     fn col_of(&self, row: i32, lon_deg: f64) -> i32 {
         let cols = self.cols(row);
         let width = 360.0 / f64::from(cols);
-        (((lon_deg + 180.0) / width).floor() as i64).rem_euclid(i64::from(cols)) as i32
+        floor_i64((lon_deg + 180.0) / width).rem_euclid(i64::from(cols)) as i32
     }
 
     /// Indexes `node` at `p` for every bucket of the window `[t0_s, t1_s]`.
@@ -277,8 +289,8 @@ impl Grid {
         for row in self.row_of(lat_lo).max(rows.start)..=self.row_of(lat_hi).min(rows.end - 1) {
             let cols = self.cols(row);
             let width = 360.0 / f64::from(cols);
-            let k0 = ((p.lon_deg - half_lon_deg + 180.0) / width).floor() as i64;
-            let k1 = ((p.lon_deg + half_lon_deg + 180.0) / width).floor() as i64;
+            let k0 = floor_i64((p.lon_deg - half_lon_deg + 180.0) / width);
+            let k1 = floor_i64((p.lon_deg + half_lon_deg + 180.0) / width);
             let (k0, k1) = if k1 - k0 + 1 >= i64::from(cols) {
                 (0, i64::from(cols) - 1)
             } else {
@@ -344,6 +356,42 @@ mod tests {
             let mut hits = 0;
             grid.query(p, radius, 5.0, 6.0, |n| { assert_eq!(n, 7); hits += 1; });
             prop_assert_eq!(hits, 1);
+        }
+    }
+
+    #[test]
+    fn floor_i64_is_floor_then_a_saturating_cast() {
+        let xs = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999_999,
+            -2.000_001,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            9.3e18,
+            -9.3e18,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            -4_503_599_627_370_495.5,
+        ];
+        for x in xs {
+            assert_eq!(floor_i64(x), x.floor() as i64, "{x}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn floor_i64_matches_floor(x in proptest::num::f64::ANY) {
+            prop_assert_eq!(floor_i64(x), x.floor() as i64);
         }
     }
 
