@@ -36,6 +36,42 @@ pub struct ErrorEllipse {
     pub orientation_deg: f64,
 }
 
+impl ErrorEllipse {
+    /// The ellipse as a covariance in (east, north), `[ee, en, nn]` in square metres at the
+    /// ellipse's own ~95% scale (so that a circle of radius `u` is `[u², 0, u²]`).
+    pub fn covariance_en(&self) -> [f64; 3] {
+        let theta = self.orientation_deg.to_radians();
+        let (me, mn) = (theta.sin(), theta.cos());
+        let (a2, b2) = (self.semi_major_m.powi(2), self.semi_minor_m.powi(2));
+        // Major axis along (me, mn), minor along (mn, −me).
+        [
+            a2 * me * me + b2 * mn * mn,
+            (a2 - b2) * me * mn,
+            a2 * mn * mn + b2 * me * me,
+        ]
+    }
+}
+
+/// How far the ellipse of covariance `[ee, en, nn]` (square metres, as
+/// [`ErrorEllipse::covariance_en`]) reaches from its centre towards `azimuth_deg`, in metres:
+/// `1 / √(nᵀ C⁻¹ n)` for the unit vector `n` of that direction. A degenerate covariance
+/// reaches as far as its largest axis.
+pub fn radius_towards_m(covariance: [f64; 3], azimuth_deg: f64) -> f64 {
+    let [ee, en, nn] = covariance;
+    let det = ee * nn - en * en;
+    let largest = ((ee + nn) / 2.0 + (((ee - nn) / 2.0).powi(2) + en * en).sqrt()).sqrt();
+    if det.is_nan() || det <= 0.0 {
+        return largest;
+    }
+    let theta = azimuth_deg.to_radians();
+    let (e, n) = (theta.sin(), theta.cos());
+    let q = (nn * e * e - 2.0 * en * e * n + ee * n * n) / det;
+    if q.is_nan() || q <= 0.0 {
+        return largest;
+    }
+    (1.0 / q.sqrt()).min(largest)
+}
+
 /// A triangulated position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fix {
@@ -310,6 +346,41 @@ mod tests {
         assert!(error > 10.0, "noise moves the fix: {error} m");
         let (_, worst) = fix.worst_residual(&lines).expect("residuals");
         assert!(worst < 3.0);
+    }
+
+    /// An ellipse reaches its semi-major axis along its orientation, its semi-minor across
+    /// it, and a circle the same radius every way.
+    #[test]
+    fn an_ellipse_reaches_its_axes() {
+        let e = ErrorEllipse {
+            semi_major_m: 3_000.0,
+            semi_minor_m: 400.0,
+            orientation_deg: 30.0,
+        };
+        let c = e.covariance_en();
+        assert!((radius_towards_m(c, 30.0) - 3_000.0).abs() < 1e-6);
+        assert!((radius_towards_m(c, 210.0) - 3_000.0).abs() < 1e-6);
+        assert!((radius_towards_m(c, 120.0) - 400.0).abs() < 1e-6);
+        let between = radius_towards_m(c, 75.0);
+        assert!(between > 400.0 && between < 3_000.0, "{between}");
+        let circle = ErrorEllipse {
+            semi_major_m: 700.0,
+            semi_minor_m: 700.0,
+            orientation_deg: 0.0,
+        }
+        .covariance_en();
+        for az in [0.0, 45.0, 100.0, 300.0] {
+            assert!((radius_towards_m(circle, az) - 700.0).abs() < 1e-6);
+        }
+        // A fix of two near-perpendicular bearings: its ellipse from `triangulate`.
+        let target = at(0.0, 0.0);
+        let a = line(at(-10_000.0, 0.0), target, 0.5, 0.0);
+        let b = line(at(0.0, -10_000.0), target, 4.0, 0.0);
+        let fix = triangulate(&[a, b]).expect("a fix");
+        let c = fix.ellipse.covariance_en();
+        assert!((radius_towards_m(c, 90.0) - fix.ellipse.semi_major_m).abs() < 1.0);
+        assert!((radius_towards_m(c, 0.0) - fix.ellipse.semi_minor_m).abs() < 1.0);
+        assert_eq!(radius_towards_m([0.0, 0.0, 0.0], 10.0), 0.0);
     }
 
     #[test]

@@ -70,7 +70,9 @@ use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
 use truce_geo::{EARTH_RADIUS_M, LonLat, UnitVector, central_angle_rad};
 
-use super::bearings::{BearingLine, ErrorEllipse, along, sector_miss, triangulate};
+use super::bearings::{
+    BearingLine, ErrorEllipse, along, radius_towards_m, sector_miss, triangulate,
+};
 use super::config::{Compatibility, EvidenceRule, FusionConfig, LinkRule, kinds_compatible};
 use super::equipment::{self, EquipmentGroup};
 use super::grading::{GradingRules, grade};
@@ -907,17 +909,17 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         self.assemble()
     }
 
-    /// The best anchor for a node (coarse or fix) by normalised distance and time offset.
-    fn best_anchor(&self, node: &Node, hits: &mut Vec<u32>) -> Option<u32> {
+    /// The best anchor for node `id` (coarse or fix) by [`Snapshot::link_score`].
+    fn best_anchor(&self, id: u32, hits: &mut Vec<u32>) -> Option<u32> {
         let fuser = self.fuser;
+        let node = self.node(id);
         let mut best: Option<(f64, f64, usize, u32)> = None;
         for level in &fuser.levels {
             let radius = fuser.search_radius_m(node, level.max_u_m, level.max_extent_m);
             Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, hits);
             for &m in hits.iter() {
                 let other = &fuser.nodes[m as usize];
-                if let Some(d) = fuser.linked(node, other) {
-                    let score = d / node.u_m.hypot(other.u_m) + time_offset(node, other);
+                if let Some(score) = self.link_score(id, m) {
                     let key = (score, other.at_s, other.index, m);
                     if best.is_none_or(|b| key_lt(key, b)) {
                         best = Some(key);
@@ -926,6 +928,40 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         best.map(|b| b.3)
+    }
+
+    /// Whether nodes `a` and `b` (ids, fixes included) link, and then how well (smaller is
+    /// better): their distance in units of the combined uncertainty in the direction from one
+    /// to the other, plus the weighted time offset. A fix's uncertainty is its error ellipse,
+    /// not the circle of its semi-major axis: two bearings pin the across-line position of an
+    /// event far better than its range, so a fix links only with what lies along its ellipse.
+    fn link_score(&self, a: u32, b: u32) -> Option<f64> {
+        let fuser = self.fuser;
+        let (na, nb) = (self.node(a), self.node(b));
+        let d = fuser.linked(na, nb)?;
+        let n = fuser.nodes.len();
+        let ellipse = |id: u32| {
+            (id as usize)
+                .checked_sub(n)
+                .and_then(|f| self.fix_ellipses.get(f))
+        };
+        let (ea, eb) = (ellipse(a), ellipse(b));
+        if ea.is_none() && eb.is_none() {
+            return Some(d / na.u_m.hypot(nb.u_m) + time_offset(na, nb));
+        }
+        let LinkRule::Evidence(rule) = &fuser.config.link else {
+            return Some(d / na.u_m.hypot(nb.u_m) + time_offset(na, nb));
+        };
+        let covariance = |node: &Node, e: Option<&ErrorEllipse>| {
+            e.map_or([node.u_m * node.u_m, 0.0, node.u_m * node.u_m], |e| {
+                e.covariance_en()
+            })
+        };
+        let (ca, cb) = (covariance(na, ea), covariance(nb, eb));
+        let sum = [ca[0] + cb[0], ca[1] + cb[1], ca[2] + cb[2]];
+        let towards = radius_towards_m(sum, azimuth_deg(na.pos, nb.pos));
+        let limit = rule.radius_m(towards, 0.0, na.extent_m.max(nb.extent_m));
+        (d <= limit).then(|| d / towards.max(1.0) + time_offset(na, nb))
     }
 
     /// Located nodes whose position a bearing's sector may hold, from every located grid.
@@ -1366,7 +1402,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
                 Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
                 for &m in &hits {
-                    if fuser.linked(&node, &fuser.nodes[m as usize]).is_some() {
+                    if self.link_score(id, m).is_some() {
                         self.sets.union(id, m);
                     }
                 }
@@ -1374,29 +1410,31 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let radius = fuser.search_radius_m(&node, fix_max, rule.max_extent_m());
             Fuser::candidates(&fix_grid, &node, radius, node.t0, node.t1, &mut hits);
             for &g in &hits {
-                if g != id && fuser.linked(&node, &self.fixes[(g - n) as usize]).is_some() {
+                if g != id && self.link_score(id, g).is_some() {
                     self.sets.union(id, g);
                 }
             }
         }
         // The best of anchors and precise fixes.
-        let best = |this: &Self, node: &Node, hits: &mut Vec<u32>| -> Option<u32> {
-            let mut best = this.best_anchor(node, hits).map(|m| {
+        let best = |this: &Self, id: u32, hits: &mut Vec<u32>| -> Option<(ScoreKey, u32)> {
+            let node = this.node(id);
+            let mut best = this.best_anchor(id, hits).and_then(|m| {
                 let other = &fuser.nodes[m as usize];
-                (score(node, other), other.at_s, other.index, m)
+                this.link_score(id, m)
+                    .map(|score| (score, other.at_s, other.index, m))
             });
             let radius = fuser.search_radius_m(node, fix_max, rule.max_extent_m());
             Fuser::candidates(&fix_grid, node, radius, node.t0, node.t1, hits);
             for &g in hits.iter() {
                 let other = &this.fixes[(g - n) as usize];
-                if fuser.linked(node, other).is_some() {
-                    let key = (score(node, other), other.at_s, other.index, g);
+                if let Some(score) = this.link_score(id, g) {
+                    let key = (score, other.at_s, other.index, g);
                     if best.is_none_or(|b| key_lt(key, b)) {
                         best = Some(key);
                     }
                 }
             }
-            best.map(|b| b.3)
+            best.map(|b| (b, b.3))
         };
         // Imprecise fixes join the best anchor or precise fix, or stay alone: they are too
         // vague to link transitively.
@@ -1404,8 +1442,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         for (f, _) in precise.iter().enumerate().filter(|(_, p)| !**p) {
             let node = self.fixes[f];
             let id = n + f as u32;
-            match best(self, &node, &mut hits) {
-                Some(m) => self.sets.union(id, m),
+            match best(self, id, &mut hits) {
+                Some((_, m)) => self.sets.union(id, m),
                 None => loose.insert(id, node.pos, node.t0, node.t1),
             }
         }
@@ -1419,16 +1457,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .with_min_len(256)
             .map_init(Vec::new, |hits, &c| {
                 let node = fuser.nodes[c as usize];
-                let mut choice = best(this, &node, hits).map(|m| {
-                    let other = *this.node(m);
-                    ((score(&node, &other), other.at_s, other.index, m), m)
-                });
+                let mut choice = best(this, c, hits);
                 let radius = fuser.search_radius_m(&node, loose_max, rule.max_extent_m());
                 Fuser::candidates(&loose, &node, radius, node.t0, node.t1, hits);
                 for &g in hits.iter() {
                     let other = &this.fixes[(g - n) as usize];
-                    if fuser.linked(&node, other).is_some() {
-                        let key = (score(&node, other), other.at_s, other.index, g);
+                    if let Some(score) = this.link_score(c, g) {
+                        let key = (score, other.at_s, other.index, g);
                         if choice.is_none_or(|(k, _)| key_lt(key, k)) {
                             choice = Some((key, g));
                         }

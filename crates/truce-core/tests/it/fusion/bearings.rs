@@ -384,3 +384,54 @@ fn a_fix_of_a_launch_and_an_impact_heard_is_compatible_with_what_either_is() {
     assert_eq!(fusion.incidents.len(), 1, "{:?}", fusion.incidents);
     assert!(fusion.incidents[0].fix.is_some());
 }
+
+#[test]
+fn a_fix_links_along_its_ellipse_not_across_it() {
+    // Two arrays 4 km apart hear an explosion 10 km north of them (σ 1.5°): their lines
+    // cross at 22.6°, so the fix is long north–south (~2.4 km at 95%) and narrow east–west
+    // (~0.5 km). A UAV sees an explosion ten minutes later (within an explosion's window)
+    // east of the fix: 800 m east is within the ellipse's reach, 2.5 km east only within
+    // the circle of its semi-major axis. The UAV's point lies more than 2σ off both lines,
+    // so neither bearing joins it directly.
+    let event = pos(0.0, 10_000.0);
+    let arrays = [
+        ("array-w", pos(-2_000.0, 0.0)),
+        ("array-e", pos(2_000.0, 0.0)),
+    ];
+    let scene = |uav_east_m: f64| {
+        let mut observations: Vec<Observation> = arrays
+            .iter()
+            .map(|&(source, observer)| heard(source, "shot", observer, event, 0.0, 0.0))
+            .collect();
+        observations.push(located(
+            "uav",
+            "seen",
+            Kind::Explosion,
+            600.0,
+            pos(uav_east_m, 10_000.0),
+            100.0,
+        ));
+        check(&observations)
+    };
+    let near = scene(800.0);
+    let [incident] = near.incidents.as_slice() else {
+        panic!("one incident expected: {:#?}", near.incidents);
+    };
+    let ellipse = incident.fix.expect("the fix");
+    assert!(
+        ellipse.semi_major_m > 2_000.0 && ellipse.semi_minor_m < 600.0,
+        "{ellipse:?}"
+    );
+    assert!(
+        ellipse.orientation_deg < 1.0 || ellipse.orientation_deg > 179.0,
+        "{ellipse:?}"
+    );
+    let far = scene(2_500.0);
+    assert_eq!(far.incidents.len(), 2, "{:#?}", far.incidents);
+    let fix = far
+        .incidents
+        .iter()
+        .find(|i| i.members == vec![0, 1])
+        .expect("the fix alone");
+    assert!(fix.fix.is_some());
+}
