@@ -811,6 +811,18 @@ fn sector_query(
     out
 }
 
+/// Whether two bearings (with their nodes) were taken side by side, looking the same way:
+/// observers within `SAME_OBSERVER_M`, azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`.
+fn side_by_side(
+    (node_a, ba): (&Node, &Bearing),
+    (node_b, bb): (&Node, &Bearing),
+    rule: &EvidenceRule,
+) -> bool {
+    let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
+    angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
+        && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some()
+}
+
 /// The range of a bearing for linking, metres.
 fn bearing_range_m(b: &Bearing, rule: &EvidenceRule) -> f64 {
     b.max_range_m
@@ -1625,6 +1637,29 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 placed[k] = true;
             }
         }
+        // A bearing still left over taken side by side with one placed (in a fix or an
+        // incident) at an overlapping time: the same array hearing the same place again, a
+        // later salvo of one exchange. It joins the incident of the nearest in time.
+        let left: Vec<bool> = placed.iter().zip(&in_fix).map(|(p, f)| !p && !f).collect();
+        let this = &*self;
+        let left_ref = &left;
+        let again: Vec<Option<usize>> = (0..fuser.bearings.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map_init(Vec::new, |hits, k| {
+                if !left_ref[k] {
+                    return None;
+                }
+                this.heard_again(k, &position, left_ref, rule, hits)
+            })
+            .collect();
+        for (k, choice) in again.into_iter().enumerate() {
+            if let Some(kb) = choice {
+                self.sets.union(fuser.bearings[k], fuser.bearings[kb]);
+                self.bearing_range[k] = self.bearing_range[kb];
+                placed[k] = true;
+            }
+        }
         // Left-over bearings of one observer, or facing each other: found for each on its
         // own (in parallel), joined in order.
         let left: Vec<bool> = placed.iter().zip(&in_fix).map(|(p, f)| !p && !f).collect();
@@ -1705,6 +1740,57 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         best.map(|(_, id, r)| (id, r))
     }
 
+    /// The bearing (position in `fuser.bearings`) not marked in `left` (in a fix or placed
+    /// in an incident) that the bearing at position `k` was taken side by side with
+    /// ([`side_by_side`]), at an overlapping window and of a compatible kind, nearest in
+    /// time (then by caller index).
+    fn heard_again(
+        &self,
+        k: usize,
+        position: &FxHashMap<u32, usize>,
+        left: &[bool],
+        rule: &EvidenceRule,
+        hits: &mut Vec<u32>,
+    ) -> Option<usize> {
+        let fuser = self.fuser;
+        let a = fuser.bearings[k];
+        let node_a = fuser.nodes[a as usize];
+        let ba = fuser.bearing_of(a)?;
+        Fuser::candidates(
+            &fuser.bearing_grid,
+            &node_a,
+            SAME_OBSERVER_M,
+            node_a.t0,
+            node_a.t1,
+            hits,
+        );
+        let mut best: Option<(f64, usize, usize)> = None;
+        for &b in hits.iter() {
+            let Some(&kb) = position.get(&b) else {
+                continue;
+            };
+            if b == a || left[kb] {
+                continue;
+            }
+            let node_b = fuser.nodes[b as usize];
+            let Some(bb) = fuser.bearing_of(b) else {
+                continue;
+            };
+            if node_a.t0 > node_b.t1
+                || node_b.t0 > node_a.t1
+                || !fuser.compatible(&node_a, &node_b)
+                || !side_by_side((&node_a, &ba), (&node_b, &bb), rule)
+            {
+                continue;
+            }
+            let key = ((node_a.at_s - node_b.at_s).abs(), node_b.index, kb);
+            if best.is_none_or(|x| key.0.total_cmp(&x.0).then(key.1.cmp(&x.1)).is_lt()) {
+                best = Some(key);
+            }
+        }
+        best.map(|b| b.2)
+    }
+
     /// The bearings marked in `left` (by position, `position`) that the one at position `k`
     /// links with: earlier ones of an observer within 5 km looking the same way, or any
     /// facing it.
@@ -1747,11 +1833,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             {
                 continue;
             }
-            // Side by side, looking the same way.
-            let spread = rule.bearing_sigmas * ba.sigma_deg.hypot(bb.sigma_deg).max(0.1);
-            let side_by_side = b < a
-                && angle_diff_deg(ba.azimuth_deg, bb.azimuth_deg).abs() <= spread
-                && within_m(&node_a.v, &node_b.v, SAME_OBSERVER_M).is_some();
+            let side_by_side = b < a && side_by_side((&node_a, &ba), (&node_b, &bb), rule);
             // Face to face: each looks at the other, the event lies between them (the
             // lines cannot cross, so no fix). Checked from both ends.
             let facing = node_b.source != node_a.source

@@ -435,3 +435,37 @@ fn a_fix_links_along_its_ellipse_not_across_it() {
         .expect("the fix alone");
     assert!(fix.fix.is_some());
 }
+
+#[test]
+fn an_array_hearing_the_same_place_again_is_the_same_exchange() {
+    // Two arrays triangulate a shelling 10 km north of the first at t = 0. Twenty minutes
+    // later (beyond the fix's window, within an explosion's window of the first bearing) the
+    // first array alone hears it again, 0.3° from its first line: the same array hearing the
+    // same place, one exchange. Heard 30° away, or forty minutes later, it stays apart.
+    let event = pos(0.0, 10_000.0);
+    let (west, east) = (pos(0.0, 0.0), pos(10_000.0, 10_000.0));
+    let scene = |later: Observation| {
+        check(&[
+            heard("array-w", "w1", west, event, 0.0, 0.5),
+            heard("array-e", "e1", east, event, 0.0, -0.5),
+            later,
+        ])
+    };
+    let again = scene(heard("array-w", "w2", west, event, 1200.0, 0.8));
+    let [incident] = again.incidents.as_slice() else {
+        panic!("one incident expected: {:#?}", again.incidents);
+    };
+    assert_eq!(incident.members, vec![0, 1, 2]);
+    assert!(incident.fix.is_some());
+    // The later bearing dates nothing earlier than the shot.
+    let dt = (incident.first_at - at(0.0)).num_milliseconds().abs();
+    assert!(dt < 2000, "{dt} ms");
+    for later in [
+        heard("array-w", "w2", west, pos(5_800.0, 10_000.0), 1200.0, 0.0),
+        heard("array-w", "w2", west, event, 2400.0, 0.8),
+    ] {
+        let apart = scene(later);
+        assert_eq!(apart.incidents.len(), 2, "{:#?}", apart.incidents);
+        assert!(apart.incidents.iter().any(|i| i.members == vec![2]));
+    }
+}
