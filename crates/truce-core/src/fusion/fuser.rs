@@ -37,11 +37,18 @@
 //!      pseudo-report (uncertainty = the ellipse's semi-major axis; compatible with what
 //!      any kind its bearings report is, as arrays may take a launch for an impact): up to
 //!      `fix_anchor_max_m` it links like an anchor, beyond it joins the best match or stays
-//!      alone; beyond `max_fix_semi_major_m` (near-parallel lines) it is no fix;
+//!      alone; beyond `max_fix_semi_major_m` (near-parallel lines) it is no fix. A fix's
+//!      uncertainty in a link is its error ellipse, added to the other's (the combined
+//!      ~95% reach in the direction of the other report takes the place of `√(u_a² + u_b²)`):
+//!      two lines pin the position across them far better than along them;
 //!   3. a bearing left over joins the best fix or coarse report its sector holds (an
-//!      acoustic one only when its sound left within that report's window), or else
-//!      the other left-over bearings of an observer within 5 km looking the same way
-//!      (azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`), of an observer it faces and
+//!      acoustic one only when its sound left within that report's window), or else the
+//!      incident of a bearing in a fix or placed that it was taken side by side with
+//!      (observers within 5 km, azimuths within `bearing_sigmas · √(σ₁² + σ₂²)`) at an
+//!      overlapping window, the nearest in time (the same array hearing the same place
+//!      again: a later salvo of one exchange), or else the other left-over bearings of
+//!      an observer within 5 km looking the same way (azimuths within
+//!      `bearing_sigmas · √(σ₁² + σ₂²)`), of an observer it faces and
 //!      that faces it (the event between them, where lines cannot cross), or of another
 //!      observer whose sector (± `bearing_sigmas` σ, within range) meets its own at a point
 //!      both heard at a consistent time (lines near parallel, or crossing just behind an
