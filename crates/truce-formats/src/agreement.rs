@@ -245,6 +245,17 @@ fn parse_zones(
     if raw.get_ref().is_empty() {
         return Err(at(raw.span(), "zone", "at least one zone is needed".into()));
     }
+    let max_zones = truce_geo::BandedGrid::MAX_BANDS;
+    if raw.get_ref().len() > max_zones {
+        return Err(at(
+            raw.span(),
+            "zone",
+            format!(
+                "{} zones; at most {max_zones} are supported",
+                raw.get_ref().len()
+            ),
+        ));
+    }
     let mut zones: Vec<Zone> = Vec::new();
     for z in raw.get_ref() {
         let z = z.get_ref();
@@ -682,6 +693,28 @@ link_time_s = 10800
         )
         .expect("valid");
         assert_ne!(a.version, other.version);
+    }
+
+    #[test]
+    fn more_zones_than_the_assessor_holds_are_rejected() {
+        let zones: String = (0..63)
+            .map(|i| {
+                format!(
+                    "\n[[zone]]\nid = \"z{i}\"\nband_m = [{}, {}]\n",
+                    i * 1000,
+                    (i + 1) * 1000
+                )
+            })
+            .collect();
+        let start = AGREEMENT.find("[[zone]]").expect("zones in the sample");
+        let end = AGREEMENT.find("[fusion]").expect("fusion in the sample");
+        let text = format!("{}{zones}{}", &AGREEMENT[..start], &AGREEMENT[end..]);
+        let got = parse(&text, LINE, CONTROL).expect_err("63 zones");
+        assert!(
+            got.to_string()
+                .contains("field `zone`: 63 zones; at most 62 are supported"),
+            "{got}"
+        );
     }
 
     #[test]

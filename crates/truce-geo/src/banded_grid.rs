@@ -11,11 +11,11 @@
 //! the fallbacks run the very same per-arc and per-edge arithmetic on a superset of the arcs
 //! and edges that can matter.
 
-use crate::LonLat;
 use crate::arc_tree::ArcTree;
 use crate::contact_line::{AngleLimit, ContactLine, NearestArc};
 use crate::control_area::{ControlArea, RingPosition, ring_position_of_edges};
 use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
+use crate::{BulkPoint, LonLat};
 
 /// Side and distance band of a point. `band` is the index of the first threshold that is
 /// ≥ the distance, or the number of thresholds when the point lies beyond them all.
@@ -24,6 +24,23 @@ pub struct Classification {
     /// Inside or on the boundary of the control area.
     pub inside: bool,
     pub band: u8,
+}
+
+impl Classification {
+    /// The classification of a code of [`GridView::classify_codes`].
+    #[inline(always)]
+    pub fn from_code(code: u8) -> Classification {
+        Classification {
+            inside: code & INSIDE != 0,
+            band: code >> 1,
+        }
+    }
+
+    /// `band << 1 | inside`.
+    #[inline(always)]
+    pub fn code(self) -> u8 {
+        code(u8::from(self.inside), self.band)
+    }
 }
 
 /// How the grid answers for one point (for profiles).
@@ -58,6 +75,8 @@ const OUTSIDE: u8 = 0;
 /// The band of a code that needs the exact distance; bands 0..=62 settle.
 const BAND_MIXED: u8 = 63;
 const SETTLED_BELOW: u8 = BAND_MIXED << 1;
+/// Points located together by [`GridView::classify_codes`].
+const CODE_BLOCK: usize = 256;
 /// Sub-cells per side of a refined cell (a power of two).
 const SUB: usize = 8;
 /// How many cells the grid aims for: 256 KiB of codes, which stay in L2 beside the sub-cells
@@ -219,6 +238,60 @@ impl GridView<'_> {
         }
     }
 
+    /// Classifies `points` into `codes` (same length; extra entries of either are ignored), one
+    /// byte a point:
+    /// `band << 1 | inside` (see [`Classification::from_code`]), the same answers as
+    /// [`GridView::classify`], for a grid of at most [`BandedGrid::MAX_BANDS`] bands (the
+    /// agreement's parser holds it to that). Faster on many points: a block of them is located and looked up
+    /// first, then the few in refined cells are settled together, so that their look-ups of
+    /// sub-cells wait on memory at the same time rather than one after another.
+    pub fn classify_codes<P: BulkPoint>(&self, points: &[P], codes: &mut [u8]) {
+        debug_assert!(self.grid.thresholds_m.len() <= BandedGrid::MAX_BANDS);
+        let n = points.len().min(codes.len());
+        let (points, codes) = (&points[..n], &mut codes[..n]);
+        for (block, out) in points.chunks(CODE_BLOCK).zip(codes.chunks_mut(CODE_BLOCK)) {
+            self.classify_block(block, out);
+        }
+    }
+
+    /// [`GridView::classify_codes`] for at most [`CODE_BLOCK`] points, `out` as long as
+    /// `points`.
+    #[inline(always)]
+    fn classify_block<P: BulkPoint>(&self, points: &[P], out: &mut [u8]) {
+        let mut cells = [0u32; CODE_BLOCK];
+        for (cell, &p) in cells.iter_mut().zip(points) {
+            *cell = self.locate(p.for_locating()).cell as u32;
+        }
+        // Settled codes are the answers; the indices of the others are gathered without a
+        // branch.
+        let mut pending = [0u16; CODE_BLOCK];
+        let mut n_pending = 0;
+        for (i, (&cell, o)) in cells.iter().zip(out.iter_mut()).enumerate() {
+            let code = self.cells[cell as usize];
+            *o = code;
+            pending[n_pending] = i as u16;
+            n_pending += usize::from(code >= SETTLED_BELOW);
+        }
+        let pending = &pending[..n_pending];
+        let grid = self.grid;
+        let mut subs = [0u32; CODE_BLOCK];
+        for (sub, &i) in subs.iter_mut().zip(pending) {
+            let at = self.locate(points[usize::from(i)].for_locating());
+            *sub = match grid.refined_index(at.cell) {
+                Some(k) => grid.sub_index(k, at) as u32,
+                None => u32::MAX,
+            };
+        }
+        for (&sub, &i) in subs.iter().zip(pending) {
+            let i = usize::from(i);
+            let code = match grid.sub_codes.get(sub as usize) {
+                Some(&code) if code < SETTLED_BELOW => code,
+                _ => grid.classify_refined(points[i].exact()).code(),
+            };
+            out[i] = code;
+        }
+    }
+
     /// Where `p` falls, without a branch: grid coordinates clamped to [−½, cols + ½] ×
     /// [−½, rows + ½] (`max` and `min` with a number take the number when the coordinate is
     /// NaN), so that everything outside the grid lands on the border ring.
@@ -286,6 +359,10 @@ const LIST_BLOCK: usize = 4;
 const ROOT_BLOCK: usize = 64;
 
 impl BandedGrid {
+    /// The most bands whose codes [`GridView::classify_codes`] can hold (a band and a side in
+    /// a byte, below the codes of mixed cells).
+    pub const MAX_BANDS: usize = BAND_MIXED as usize - 1;
+
     /// Builds the grid for a line, an area and increasing band thresholds in metres (each band
     /// is (previous, threshold], the first from 0 inclusive).
     pub fn new(line: &ContactLine, area: &ControlArea, thresholds_m: &[f64]) -> BandedGrid {
@@ -484,11 +561,18 @@ impl BandedGrid {
     /// The code of the sub-cell of refined cell `k` (the cell of `at`) that holds `at`.
     #[inline]
     fn sub_code(&self, k: usize, at: Located) -> u8 {
+        self.sub_codes[self.sub_index(k, at)]
+    }
+
+    /// The index in `sub_codes` of the sub-cell of refined cell `k` (the cell of `at`) that
+    /// holds `at`.
+    #[inline]
+    fn sub_index(&self, k: usize, at: Located) -> usize {
         // x − col is exact, in [0, 1]; scaling by a power of two too. Sub-cells are closed
         // as cells are: a point on an edge between two may go to either.
         let sx = (((at.x - at.col as f64) * SUB as f64) as usize).min(SUB - 1);
         let sy = (((at.y - at.row as f64) * SUB as f64) as usize).min(SUB - 1);
-        self.sub_codes[k * SUB * SUB + sy * SUB + sx]
+        k * SUB * SUB + sy * SUB + sx
     }
 
     /// Side and band of `p`, exactly as the reference definitions give them.

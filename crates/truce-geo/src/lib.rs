@@ -36,6 +36,83 @@ impl LonLat {
     }
 }
 
+/// A position in units of 10⁻⁷ degree (about 1 cm), longitude first: half the bytes of a
+/// [`LonLat`], for points assessed in bulk. It holds exactly every coordinate written with
+/// seven decimals or fewer: [`LonLatE7::from_lon_lat`] refuses the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LonLatE7 {
+    pub lon_e7: i32,
+    pub lat_e7: i32,
+}
+
+impl LonLatE7 {
+    const PER_DEG: f64 = 1e7;
+
+    /// The position that is exactly `p`, if there is one: the nearest multiple of 10⁻⁷ degree
+    /// reads back as the very same double (division by 10⁷ is correctly rounded, as parsing
+    /// the decimal is, so a coordinate of at most seven decimals always comes back).
+    pub fn from_lon_lat(p: LonLat) -> Option<LonLatE7> {
+        let to = |deg: f64| {
+            let units = (deg * Self::PER_DEG).round();
+            // |deg| ≤ 180 keeps the units within i32 (±1.8 × 10⁹).
+            (deg.abs() <= 180.0 && units / Self::PER_DEG == deg).then_some(units as i32)
+        };
+        Some(LonLatE7 {
+            lon_e7: to(p.lon_deg)?,
+            lat_e7: to(p.lat_deg)?,
+        })
+    }
+
+    /// The position in degrees, exactly as [`LonLatE7::from_lon_lat`] was given it.
+    #[inline(always)]
+    pub fn lon_lat(self) -> LonLat {
+        LonLat::new(
+            f64::from(self.lon_e7) / Self::PER_DEG,
+            f64::from(self.lat_e7) / Self::PER_DEG,
+        )
+    }
+
+    /// The position in degrees within a rounding (2⁻⁵³ relative) of [`LonLatE7::lon_lat`],
+    /// by a multiplication instead of a division: good enough to find a grid cell, whose
+    /// proofs keep margins far wider than that.
+    #[inline(always)]
+    pub fn lon_lat_approx(self) -> LonLat {
+        LonLat::new(
+            f64::from(self.lon_e7) * (1.0 / Self::PER_DEG),
+            f64::from(self.lat_e7) * (1.0 / Self::PER_DEG),
+        )
+    }
+}
+
+/// A point that the grid can classify in bulk: its exact position and one near enough to it
+/// to locate its cell (see [`GridView::classify_codes`]).
+pub trait BulkPoint: Copy {
+    fn exact(self) -> LonLat;
+    fn for_locating(self) -> LonLat;
+}
+
+impl BulkPoint for LonLat {
+    #[inline(always)]
+    fn exact(self) -> LonLat {
+        self
+    }
+    #[inline(always)]
+    fn for_locating(self) -> LonLat {
+        self
+    }
+}
+
+impl BulkPoint for LonLatE7 {
+    #[inline(always)]
+    fn exact(self) -> LonLat {
+        self.lon_lat()
+    }
+    #[inline(always)]
+    fn for_locating(self) -> LonLat {
+        self.lon_lat_approx()
+    }
+}
+
 /// Why geometry could not be built.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GeoError {

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use truce_geo::{
-    BandedGrid, ContactLine, ControlArea, EARTH_RADIUS_M, LonLat, Polygon, UnitVector,
+    BandedGrid, BulkPoint, Classification, ContactLine, ControlArea, EARTH_RADIUS_M, LonLat,
+    LonLatE7, Polygon, UnitVector,
 };
 
 struct Geometry {
@@ -102,60 +103,66 @@ fn offset(a: LonLat, azimuth_rad: f64, angle_rad: f64) -> LonLat {
     LonLat::new(lon2.to_degrees(), lat2.to_degrees())
 }
 
+/// Every line vertex, points at the band edges around a sample of them, every control
+/// vertex, edge midpoints and points a hair either side of edges, and far-away points.
+fn adversarial_points(g: &Geometry) -> Vec<LonLat> {
+    let mut points = Vec::new();
+    for (i, v) in g.line.polylines().iter().flatten().enumerate() {
+        points.push(*v);
+        if i % 7 == 0 {
+            for &t in &THRESHOLDS_M {
+                for delta_m in [-0.5, -0.001, 0.0, 0.001, 0.5] {
+                    for az in [0.3, 1.9, 3.5, 5.1] {
+                        points.push(offset(*v, az, (t + delta_m) / EARTH_RADIUS_M));
+                    }
+                }
+            }
+        }
+    }
+    for polygon in g.area.polygons() {
+        for ring in std::iter::once(&polygon.exterior).chain(&polygon.holes) {
+            for (k, e) in ring.windows(2).enumerate() {
+                points.push(e[0]);
+                if k % 3 == 0 {
+                    let mid = LonLat::new(
+                        (e[0].lon_deg + e[1].lon_deg) / 2.0,
+                        (e[0].lat_deg + e[1].lat_deg) / 2.0,
+                    );
+                    points.push(mid);
+                    points.push(LonLat::new(mid.lon_deg + 1e-9, mid.lat_deg));
+                    points.push(LonLat::new(mid.lon_deg - 1e-9, mid.lat_deg));
+                    points.push(LonLat::new(mid.lon_deg, mid.lat_deg + 1e-12));
+                }
+            }
+        }
+    }
+    // Far away, at the poles, at the antimeridian.
+    points.extend([
+        LonLat::new(-180.0, 0.0),
+        LonLat::new(180.0, 90.0),
+        LonLat::new(0.0, -90.0),
+        LonLat::new(120.0, -45.0),
+    ]);
+    points
+}
+
+/// Not numbers, or far beyond any grid: outside and beyond every band.
+const NOT_ON_EARTH: [LonLat; 5] = [
+    LonLat::new(f64::NAN, 48.0),
+    LonLat::new(35.0, f64::NAN),
+    LonLat::new(f64::INFINITY, 48.0),
+    LonLat::new(35.0, f64::NEG_INFINITY),
+    LonLat::new(1e300, -1e300),
+];
+
 #[test]
 fn grid_agrees_on_adversarial_points() {
     for g in [scenario(), march_2026()] {
         let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
-        let mut points = Vec::new();
-        // Every line vertex (distance 0) and points at the band edges around a sample of them.
-        for (i, v) in g.line.polylines().iter().flatten().enumerate() {
-            points.push(*v);
-            if i % 7 == 0 {
-                for &t in &THRESHOLDS_M {
-                    for delta_m in [-0.5, -0.001, 0.0, 0.001, 0.5] {
-                        for az in [0.3, 1.9, 3.5, 5.1] {
-                            points.push(offset(*v, az, (t + delta_m) / EARTH_RADIUS_M));
-                        }
-                    }
-                }
-            }
-        }
-        // Every control vertex, edge midpoints, and points a hair either side of edges.
-        for polygon in g.area.polygons() {
-            for ring in std::iter::once(&polygon.exterior).chain(&polygon.holes) {
-                for (k, e) in ring.windows(2).enumerate() {
-                    points.push(e[0]);
-                    if k % 3 == 0 {
-                        let mid = LonLat::new(
-                            (e[0].lon_deg + e[1].lon_deg) / 2.0,
-                            (e[0].lat_deg + e[1].lat_deg) / 2.0,
-                        );
-                        points.push(mid);
-                        points.push(LonLat::new(mid.lon_deg + 1e-9, mid.lat_deg));
-                        points.push(LonLat::new(mid.lon_deg - 1e-9, mid.lat_deg));
-                        points.push(LonLat::new(mid.lon_deg, mid.lat_deg + 1e-12));
-                    }
-                }
-            }
-        }
-        // Far away, at the poles, at the antimeridian.
-        points.extend([
-            LonLat::new(-180.0, 0.0),
-            LonLat::new(180.0, 90.0),
-            LonLat::new(0.0, -90.0),
-            LonLat::new(120.0, -45.0),
-        ]);
-        for p in points {
+        for p in adversarial_points(&g) {
             check_grid_point(&g, &grid, p);
         }
-        // Not numbers, or far beyond any grid: outside and beyond every band.
-        for p in [
-            LonLat::new(f64::NAN, 48.0),
-            LonLat::new(35.0, f64::NAN),
-            LonLat::new(f64::INFINITY, 48.0),
-            LonLat::new(35.0, f64::NEG_INFINITY),
-            LonLat::new(1e300, -1e300),
-        ] {
+        for p in NOT_ON_EARTH {
             let c = grid.classify(p);
             assert_eq!((c.inside, c.band), (false, 2), "{p:?}");
             assert!(!grid.covers(p), "{p:?}");
@@ -163,57 +170,165 @@ fn grid_agrees_on_adversarial_points() {
     }
 }
 
-/// `at` = fractions (fx, fy) of the rectangle [lon_min, lat_min, lon_max, lat_max].
-fn point_in(rect: [f64; 4], fx: f64, fy: f64) -> LonLat {
-    let [lon_a, lat_a, lon_b, lat_b] = rect;
-    LonLat::new(lon_a + (lon_b - lon_a) * fx, lat_a + (lat_b - lat_a) * fy)
-}
-
-#[test]
-fn grid_agrees_in_refined_cells_and_on_the_edges_of_their_sub_cells() {
+/// The lattice of sub-cell corners, edge midpoints and centres of a sample of refined cells,
+/// with points a hair either side of the sub-cell edges; and the grid's own edges and corners,
+/// on them and a hair either side.
+fn lattice_points(grid: &BandedGrid) -> Vec<LonLat> {
     let sub = BandedGrid::SUB_CELLS as f64;
-    for g in [scenario(), march_2026()] {
-        let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
-        let refined = grid.refined_cells_deg();
-        assert!(refined.len() > 1000, "{} refined cells", refined.len());
-        for &rect in refined.iter().step_by(refined.len() / 40) {
-            // The lattice of sub-cell corners, edge midpoints and centres.
-            for i in 0..=2 * BandedGrid::SUB_CELLS {
-                for j in 0..=2 * BandedGrid::SUB_CELLS {
-                    let (fx, fy) = (i as f64 / (2.0 * sub), j as f64 / (2.0 * sub));
-                    let p = point_in(rect, fx, fy);
-                    check_grid_point(&g, &grid, p);
-                    // A hair either side of the sub-cell edges.
-                    if i % 2 == 0 && j % 2 == 1 {
-                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg.next_down(), p.lat_deg));
-                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg + 1e-12, p.lat_deg));
-                    }
-                    if j % 2 == 0 && i % 2 == 1 {
-                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg, p.lat_deg.next_up()));
-                        check_grid_point(&g, &grid, LonLat::new(p.lon_deg, p.lat_deg - 1e-12));
-                    }
+    let mut points = Vec::new();
+    let refined = grid.refined_cells_deg();
+    assert!(refined.len() > 1000, "{} refined cells", refined.len());
+    for &rect in refined.iter().step_by(refined.len() / 40) {
+        for i in 0..=2 * BandedGrid::SUB_CELLS {
+            for j in 0..=2 * BandedGrid::SUB_CELLS {
+                let (fx, fy) = (i as f64 / (2.0 * sub), j as f64 / (2.0 * sub));
+                let p = point_in(rect, fx, fy);
+                points.push(p);
+                if i % 2 == 0 && j % 2 == 1 {
+                    points.push(LonLat::new(p.lon_deg.next_down(), p.lat_deg));
+                    points.push(LonLat::new(p.lon_deg + 1e-12, p.lat_deg));
                 }
-            }
-        }
-        // The grid's own edges and corners, on them and a hair either side.
-        let extent = grid.extent_deg();
-        for k in 0..=200 {
-            let f = k as f64 / 200.0;
-            for (fx, fy) in [(f, 0.0), (f, 1.0), (0.0, f), (1.0, f)] {
-                let p = point_in(extent, fx, fy);
-                for q in [
-                    p,
-                    LonLat::new(p.lon_deg.next_up(), p.lat_deg.next_up()),
-                    LonLat::new(p.lon_deg.next_down(), p.lat_deg.next_down()),
-                    LonLat::new(p.lon_deg + 1e-10, p.lat_deg - 1e-10),
-                ] {
-                    if q.is_valid() {
-                        check_grid_point(&g, &grid, q);
-                    }
+                if j % 2 == 0 && i % 2 == 1 {
+                    points.push(LonLat::new(p.lon_deg, p.lat_deg.next_up()));
+                    points.push(LonLat::new(p.lon_deg, p.lat_deg - 1e-12));
                 }
             }
         }
     }
+    let extent = grid.extent_deg();
+    for k in 0..=200 {
+        let f = k as f64 / 200.0;
+        for (fx, fy) in [(f, 0.0), (f, 1.0), (0.0, f), (1.0, f)] {
+            let p = point_in(extent, fx, fy);
+            points.extend(
+                [
+                    p,
+                    LonLat::new(p.lon_deg.next_up(), p.lat_deg.next_up()),
+                    LonLat::new(p.lon_deg.next_down(), p.lat_deg.next_down()),
+                    LonLat::new(p.lon_deg + 1e-10, p.lat_deg - 1e-10),
+                ]
+                .into_iter()
+                .filter(|q| q.is_valid()),
+            );
+        }
+    }
+    points
+}
+
+#[test]
+fn grid_agrees_in_refined_cells_and_on_the_edges_of_their_sub_cells() {
+    for g in [scenario(), march_2026()] {
+        let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
+        for p in lattice_points(&grid) {
+            check_grid_point(&g, &grid, p);
+        }
+    }
+}
+
+/// `classify_codes` on `points` (in one call, and from an odd offset so that blocks start
+/// elsewhere) gives what `classify` gives each point.
+fn check_codes<P: BulkPoint>(grid: &BandedGrid, points: &[P], exact: impl Fn(P) -> LonLat) {
+    let view = grid.view();
+    for from in [0, 3.min(points.len())] {
+        let points = &points[from..];
+        let mut codes = vec![0xAA; points.len() + 5];
+        view.classify_codes(points, &mut codes);
+        for (i, (&p, &code)) in points.iter().zip(&codes).enumerate() {
+            let expected = grid.classify(exact(p));
+            assert_eq!(
+                Classification::from_code(code),
+                expected,
+                "point {i}: {:?}",
+                exact(p)
+            );
+            assert_eq!(expected.code(), code);
+        }
+        assert!(
+            codes[points.len()..].iter().all(|&c| c == 0xAA),
+            "wrote past the points"
+        );
+    }
+}
+
+/// `p` in units of 10⁻⁷ degree, rounded: a point of the same neighbourhood that is exactly
+/// representable.
+fn rounded_e7(p: LonLat) -> LonLatE7 {
+    LonLatE7 {
+        lon_e7: (p.lon_deg * 1e7).round() as i32,
+        lat_e7: (p.lat_deg * 1e7).round() as i32,
+    }
+}
+
+#[test]
+fn bulk_codes_agree_with_classify_on_adversarial_points() {
+    for g in [scenario(), march_2026()] {
+        let grid = BandedGrid::new(&g.line, &g.area, &THRESHOLDS_M);
+        let mut points = adversarial_points(&g);
+        points.extend(lattice_points(&grid));
+        points.extend(NOT_ON_EARTH);
+        check_codes(&grid, &points, |p| p);
+        // The same neighbourhoods as whole multiples of 10⁻⁷ degree: located by the
+        // multiplied coordinates, settled by the exact ones.
+        let e7: Vec<LonLatE7> = points
+            .iter()
+            .filter(|p| p.is_valid())
+            .map(|&p| rounded_e7(p))
+            .collect();
+        check_codes(&grid, &e7, LonLatE7::lon_lat);
+        for &p in e7.iter().step_by(5) {
+            check_grid_point(&g, &grid, p.lon_lat());
+        }
+    }
+}
+
+#[test]
+fn e7_positions_hold_seven_decimals_exactly() {
+    let lons = [
+        "37.73972",
+        "-179.9999999",
+        "180",
+        "45.1234567",
+        "0.0000001",
+        "-0.5",
+        "-180",
+    ];
+    let lats = [
+        "45.66796",
+        "-89.9999999",
+        "90",
+        "-0.0000001",
+        "48.1234567",
+        "0",
+        "-90",
+    ];
+    for (lon_text, lat_text) in lons.iter().zip(lats) {
+        let lon: f64 = lon_text.parse().expect("number");
+        let lat: f64 = lat_text.parse().expect("number");
+        let p = LonLatE7::from_lon_lat(LonLat::new(lon, lat))
+            .unwrap_or_else(|| panic!("{lon_text}, {lat_text}"));
+        assert_eq!(p.lon_lat().lon_deg.to_bits(), lon.to_bits(), "{lon_text}");
+        assert_eq!(p.lon_lat().lat_deg.to_bits(), lat.to_bits(), "{lat_text}");
+        let approx = p.lon_lat_approx();
+        assert!(
+            (approx.lon_deg - lon).abs() <= 2.0 * f64::EPSILON * lon.abs(),
+            "{lon_text}"
+        );
+        assert!(
+            (approx.lat_deg - lat).abs() <= 2.0 * f64::EPSILON * lat.abs(),
+            "{lat_text}"
+        );
+    }
+    // More than seven decimals, beyond ±180, or not a number: not representable.
+    for v in [37.739721234, 180.0000001, -200.0, f64::NAN, f64::INFINITY] {
+        assert_eq!(LonLatE7::from_lon_lat(LonLat::new(v, 45.0)), None, "{v}");
+        assert_eq!(LonLatE7::from_lon_lat(LonLat::new(30.0, v)), None, "{v}");
+    }
+}
+
+/// `at` = fractions (fx, fy) of the rectangle [lon_min, lat_min, lon_max, lat_max].
+fn point_in(rect: [f64; 4], fx: f64, fy: f64) -> LonLat {
+    let [lon_a, lat_a, lon_b, lat_b] = rect;
+    LonLat::new(lon_a + (lon_b - lon_a) * fx, lat_a + (lat_b - lat_a) * fy)
 }
 
 proptest! {
