@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use serde_json::json;
 use truce_core::replay::{ReplaySummary, Tally};
 use truce_core::{Assessor, PartySide, ZoneRef};
-use truce_formats::points::Points;
+use truce_formats::points::{DayRun, Points, Positions};
 use truce_formats::summary::{Incidents, summary_json};
-use truce_geo::{Classification, LonLat};
+use truce_geo::{BulkPoint, Classification};
 
 use crate::exit::Refusal;
 use crate::load;
@@ -74,21 +74,13 @@ pub fn run(args: AssessArgs) -> Result<()> {
         first_day,
         slots,
     };
-    let counts = if args.exact {
-        count(&points, &window, |p| {
-            let a = agreement.assess_exact(p);
-            let band = match a.zone {
-                ZoneRef::Band(i) => i as u8,
-                ZoneRef::Outside => agreement.zones.len() as u8,
-            };
-            Classification {
-                inside: a.side == PartySide::Inside,
-                band,
-            }
-        })
-    } else {
-        let grid = assessor.grid().view();
-        count(&points, &window, move |p| grid.classify(p))
+    let counts = match &points.positions {
+        Positions::E7(positions) => count_by_method(
+            positions, &points, &window, &agreement, &assessor, args.exact,
+        ),
+        Positions::Degrees(positions) => count_by_method(
+            positions, &points, &window, &agreement, &assessor, args.exact,
+        ),
     };
     let assess_s = started.elapsed().as_secs_f64();
 
@@ -127,7 +119,7 @@ pub fn run(args: AssessArgs) -> Result<()> {
     };
 
     let mut doc = summary_json(&agreement, &summary, Incidents::Omitted);
-    doc["points_read"] = json!(points.positions.len() + points.unlocated_at_s.len());
+    doc["points_read"] = json!(points.len());
     doc["timing"] = json!({"read_s": read_s, "build_s": build_s, "assess_s": assess_s});
     doc["method"] = json!(if args.exact { "exact" } else { "grid" });
     let stats = assessor.grid().cell_stats();
@@ -149,7 +141,7 @@ pub fn run(args: AssessArgs) -> Result<()> {
         writeln!(
             out,
             "{} points read, {} counted (in force) under agreement {}",
-            points.positions.len() + points.unlocated_at_s.len(),
+            points.len(),
             total,
             agreement.id
         )?;
@@ -181,55 +173,127 @@ struct Window {
     slots: usize,
 }
 
-/// Counts points per (day, zone, side) in parallel: `counts[(day - first_day) * 2 * slots +
-/// zone * 2 + side]`, one flat vector per chunk of points, summed at the end; no allocation
-/// per point.
-fn count(
+/// [`count`] with the grid, or with the exact reference definitions point by point.
+fn count_by_method<P: BulkPoint + Sync>(
+    positions: &[P],
     points: &Points,
     w: &Window,
-    classify: impl Fn(LonLat) -> Classification + Copy + Sync,
+    agreement: &truce_core::Agreement,
+    assessor: &Assessor,
+    exact: bool,
 ) -> Vec<u64> {
-    points
-        .positions
-        .par_chunks(CHUNK)
-        .zip(points.observed_at_s.par_chunks(CHUNK))
-        .map(|(positions, times)| count_chunk(positions, times, w, classify))
-        .reduce(Vec::new, |mut a, b| {
-            if a.len() < b.len() {
-                a.resize(b.len(), 0);
+    if exact {
+        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
+            for (p, code) in block.iter().zip(codes.iter_mut()) {
+                let a = agreement.assess_exact(p.exact());
+                let band = match a.zone {
+                    ZoneRef::Band(i) => i as u8,
+                    ZoneRef::Outside => agreement.zones.len() as u8,
+                };
+                *code = Classification {
+                    inside: a.side == PartySide::Inside,
+                    band,
+                }
+                .code();
             }
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
         })
+    } else {
+        let grid = assessor.grid().view();
+        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
+            grid.classify_codes(block, codes)
+        })
+    }
 }
 
-/// The counts of one chunk. `classify` comes by value and is inlined: the grid's settled
-/// cells then cost no call, and its fields stay in registers.
-fn count_chunk(
-    positions: &[LonLat],
-    times_s: &[i64],
+/// Codes a counting job classifies at a time.
+const CODES: usize = 4096;
+
+/// Counts points per (day, zone, side) in parallel: `counts[(day - first_day) * 2 * slots +
+/// code]`, where a point's code is `zone * 2 + side` (see [`Classification::code`]). Work is
+/// split into runs of one day; a day wholly in force is counted without looking at a time,
+/// the first and last days of the agreement's force point by point. No allocation per point.
+fn count<P: Sync>(
+    positions: &[P],
+    points: &Points,
     w: &Window,
-    classify: impl Fn(LonLat) -> Classification,
+    classify: impl Fn(&[P], &mut [u8]) + Sync,
 ) -> Vec<u64> {
     let stride = 2 * w.slots;
-    let (effective_s, expires_s) = (w.effective_s, w.expires_s);
-    // In force means at or after `effective_s`, hence on or after the first day: the day
-    // index is a division of a non-negative number.
-    let first_day_s = w.first_day * 86_400;
-    let mut counts = vec![0u64; stride * 32];
-    for (&p, &t) in positions.iter().zip(times_s) {
-        let c = classify(p);
-        if t < effective_s || t >= expires_s {
-            continue;
+    let jobs: Vec<DayRun> = points
+        .days
+        .iter()
+        .filter(|run| run.day >= w.first_day && run.day * 86_400 < w.expires_s)
+        .flat_map(|run| {
+            (run.start..run.end)
+                .step_by(CHUNK)
+                .map(move |start| DayRun {
+                    day: run.day,
+                    start,
+                    end: (start + CHUNK).min(run.end),
+                })
+        })
+        .collect();
+    let per_job: Vec<(i64, [u64; CODE_SLOTS])> = jobs
+        .par_iter()
+        .map(|job| {
+            let day_start_s = job.day * 86_400;
+            let whole_day = w.effective_s <= day_start_s && day_start_s + 86_400 <= w.expires_s;
+            let times = (!whole_day).then(|| &points.observed_at_s[job.start..job.end]);
+            (
+                job.day,
+                count_run(&positions[job.start..job.end], times, w, &classify),
+            )
+        })
+        .collect();
+    let days = per_job
+        .iter()
+        .map(|&(day, _)| (day - w.first_day + 1) as usize)
+        .max()
+        .unwrap_or(0);
+    let mut counts = vec![0u64; days * stride];
+    for (day, job_counts) in per_job {
+        let base = (day - w.first_day) as usize * stride;
+        for (code, &n) in job_counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
+            // Codes of a grid with `slots - 1` bands are below `stride`.
+            counts[base + code.min(stride - 1)] += n;
         }
-        let day = ((t - first_day_s) as u64 / 86_400) as usize;
-        let at = day * stride + usize::from(c.band) * 2 + usize::from(c.inside);
-        if at >= counts.len() {
-            counts.resize((at / stride + 32) * stride, 0);
-        }
-        counts[at] += 1;
     }
     counts
+}
+
+/// Every code a byte of [`Classification::code`] can hold below the grid's mixed codes.
+const CODE_SLOTS: usize = 128;
+
+/// The counts per code of one run of one day's points; with `times_s`, only of the points in
+/// force. Four interleaved tables, so that consecutive points of one code do not wait on each
+/// other's increment.
+fn count_run<P>(
+    positions: &[P],
+    times_s: Option<&[i64]>,
+    w: &Window,
+    classify: &impl Fn(&[P], &mut [u8]),
+) -> [u64; CODE_SLOTS] {
+    let mut tables = [[0u32; 4]; CODE_SLOTS];
+    let mut codes = [0u8; CODES];
+    for (k, block) in positions.chunks(CODES).enumerate() {
+        let codes = &mut codes[..block.len()];
+        classify(block, codes);
+        match times_s {
+            None => {
+                for (i, &code) in codes.iter().enumerate() {
+                    tables[usize::from(code) % CODE_SLOTS][i % 4] += 1;
+                }
+            }
+            Some(times_s) => {
+                let times_s = &times_s[k * CODES..k * CODES + block.len()];
+                for (i, (&code, &t)) in codes.iter().zip(times_s).enumerate() {
+                    let in_force = w.effective_s <= t && t < w.expires_s;
+                    tables[usize::from(code) % CODE_SLOTS][i % 4] += u32::from(in_force);
+                }
+            }
+        }
+    }
+    tables.map(|t| t.iter().map(|&n| u64::from(n)).sum())
 }
 
 fn day_of(day_number: i64) -> Result<chrono::NaiveDate> {

@@ -483,6 +483,85 @@ fn assess_counts_points_like_replay() {
 }
 
 #[test]
+fn assess_counts_only_points_in_force_on_the_first_and_last_days() {
+    // In force from the middle of 3 September to the morning of 5 September: of the points
+    // on those days only the ones in force count; whole days count every point.
+    let tmp = tempfile::tempdir().expect("tmp");
+    for file in ["contact_line.geojson", "control.geojson"] {
+        std::fs::copy(scenario().join(file), tmp.path().join(file)).expect("copy geometry");
+    }
+    let text = std::fs::read_to_string(scenario().join("agreement.toml")).expect("agreement");
+    let text = text.replace(
+        "effective_at = \"2025-09-01T00:00:00Z\"",
+        "effective_at = \"2025-09-03T12:00:00Z\"\nexpires_at = \"2025-09-05T06:00:00Z\"",
+    );
+    assert!(
+        text.contains("expires_at"),
+        "the sample's effective_at line changed"
+    );
+    let agreement = tmp.path().join("agreement.toml");
+    std::fs::write(&agreement, text).expect("write agreement");
+    let times = [
+        ("2025-09-05T06:00:00Z", None),
+        ("2025-09-03T11:59:59Z", None),
+        ("2025-09-04T00:00:00Z", Some("2025-09-04")),
+        ("2025-09-03T12:00:00Z", Some("2025-09-03")),
+        ("2025-09-02T18:00:00Z", None),
+        ("2025-09-05T05:59:59Z", Some("2025-09-05")),
+        ("2025-09-04T23:59:59Z", Some("2025-09-04")),
+        ("2025-09-06T00:00:00Z", None),
+    ];
+    let positions = [(37.8, 48.1), (30.0, 50.0), (38.6, 47.4), (35.9, 47.3)];
+    let assess = |nudge_deg: f64, exact: bool| -> Value {
+        let mut csv = String::from("lon,lat,time\n");
+        for (lon, lat) in positions {
+            for (time, _) in times {
+                csv.push_str(&format!("{},{},{time}\n", lon + nudge_deg, lat));
+            }
+        }
+        let points = tmp.path().join("points.csv");
+        std::fs::write(&points, csv).expect("write points");
+        let mut args = vec![
+            "assess",
+            points.to_str().expect("utf8"),
+            "--agreement",
+            agreement.to_str().expect("utf8"),
+            "--json",
+        ];
+        if exact {
+            args.push("--exact");
+        }
+        let o = truce(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        for key in ["timing", "method", "assessor"] {
+            v.as_object_mut().expect("object").remove(key);
+        }
+        v
+    };
+    let got = assess(0.0, false);
+    let in_force = times.iter().filter(|(_, day)| day.is_some()).count();
+    assert_eq!(got["observations_total"], positions.len() * in_force);
+    assert_eq!(got["points_read"], positions.len() * times.len());
+    for day in ["2025-09-03", "2025-09-04", "2025-09-05"] {
+        let expected = positions.len() * times.iter().filter(|(_, d)| *d == Some(day)).count();
+        let counted: u64 = got["by_day"][day]
+            .as_object()
+            .expect("day")
+            .values()
+            .flat_map(|zones| zones.as_object().expect("zones").values())
+            .map(|n| n.as_u64().expect("count"))
+            .sum();
+        assert_eq!(counted, expected as u64, "{day}: {}", got["by_day"]);
+    }
+    // The exact definitions, and positions that are not whole multiples of 10⁻⁷ degree (held
+    // as doubles; a nanodegree away, in the same zones), give the same counts.
+    assert_eq!(assess(0.0, true), got);
+    assert_eq!(assess(1e-9, false), got);
+    assert_eq!(assess(1e-9, true), got);
+}
+
+#[test]
 fn simulate_incidents_and_evaluate_work_together() {
     let tmp = tempfile::tempdir().expect("tmp");
     let folder = tmp.path().join("sim");
