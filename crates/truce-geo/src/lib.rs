@@ -52,8 +52,12 @@ impl LonLatE7 {
     /// reads back as the very same double (division by 10⁷ is correctly rounded, as parsing
     /// the decimal is, so a coordinate of at most seven decimals always comes back).
     pub fn from_lon_lat(p: LonLat) -> Option<LonLatE7> {
+        // Rounded to a whole number by adding and removing 1.5 × 2⁵² (exact below 2⁵¹ in
+        // magnitude, which any coordinate of the range is; `round` is a libm call on baseline
+        // x86-64). The comparison below rejects whatever does not come back exactly.
+        const ROUNDING_MAGIC: f64 = 6_755_399_441_055_744.0;
         let to = |deg: f64| {
-            let units = (deg * Self::PER_DEG).round();
+            let units = (deg * Self::PER_DEG + ROUNDING_MAGIC) - ROUNDING_MAGIC;
             // |deg| ≤ 180 keeps the units within i32 (±1.8 × 10⁹).
             (deg.abs() <= 180.0 && units / Self::PER_DEG == deg).then_some(units as i32)
         };
