@@ -57,7 +57,12 @@
 //!   4. a bearing not in a fix whose sector misses its incident's final location (the
 //!      inverse-variance mean of `assemble`, with its uncertainty) by more than
 //!      `bearing_sigmas` σ leaves it: it fitted the one report it joined, not the incident.
-//!      Such strays that heard one sound (side by side, face to face, as in 3) stay
+//!      So does a bearing that joined a coarse report in 3 when the incident has anchors or
+//!      fixes up to `fix_anchor_max_m` (reports of the event at its own time) and the
+//!      bearing's window at its range overlaps none of theirs, unless its array heard the
+//!      same place within the incident at an overlapping window (as in 3): a long window
+//!      (a heat spot hours after the fire started, harm found later) says little about when
+//!      the sound came. Such strays that heard one sound (side by side, face to face, as in 3) stay
 //!      together; each group is an incident known by its sector;
 //!   5. a stray joins the best other incident whose final location (with its uncertainty)
 //!      its sector holds, by the tolerances and times of 1 against that incident's located
@@ -881,6 +886,8 @@ struct Snapshot<'f, 'a> {
     /// `fuser.bearings`).
     placed: Vec<bool>,
     in_fix: Vec<bool>,
+    /// Bearings that joined a coarse report in step 3 (by position in `fuser.bearings`).
+    via_coarse: Vec<bool>,
     /// Bearings that left their incident: node id → their group among themselves.
     stray: FxHashMap<u32, u32>,
     /// Bearings that left their incident for another: node id → a node of that one.
@@ -901,6 +908,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             isolation_fixes: Grid::new(1.0, 1.0),
             placed: Vec::new(),
             in_fix: Vec::new(),
+            via_coarse: Vec::new(),
             stray: FxHashMap::default(),
             moved: FxHashMap::default(),
             fix_grid: Grid::new(1.0, 1.0),
@@ -1637,9 +1645,11 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 this.report_in_sector(fuser.bearings[k], [fix_grid, loose], fix_max, rule)
             })
             .collect();
+        let mut via_coarse = vec![false; fuser.bearings.len()];
         for (k, choice) in choices.into_iter().enumerate() {
             if let Some((id, r)) = choice {
                 self.sets.union(fuser.bearings[k], id);
+                via_coarse[k] = self.node(id).role == Role::Coarse;
                 self.bearing_range[k] = Some(r);
                 placed[k] = true;
             }
@@ -1657,7 +1667,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 if !left_ref[k] {
                     return None;
                 }
-                this.heard_again(k, &position, left_ref, rule, hits)
+                this.heard_again(k, &position, |kb| !left_ref[kb], rule, hits)
             })
             .collect();
         for (k, choice) in again.into_iter().enumerate() {
@@ -1688,6 +1698,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         self.in_fix = in_fix;
+        self.placed = placed;
+        self.via_coarse = via_coarse;
         self.fix_grid = fix_grid_kept;
         self.loose_fixes = loose_kept;
     }
@@ -1747,15 +1759,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         best.map(|(_, id, r)| (id, r))
     }
 
-    /// The bearing (position in `fuser.bearings`) not marked in `left` (in a fix or placed
-    /// in an incident) that the bearing at position `k` was taken side by side with
-    /// ([`side_by_side`]), at an overlapping window and of a compatible kind, nearest in
-    /// time (then by caller index).
+    /// The bearing (position in `fuser.bearings`) among those `taken` that the bearing at
+    /// position `k` was taken side by side with ([`side_by_side`]), at an overlapping
+    /// window and of a compatible kind, nearest in time (then by caller index).
     fn heard_again(
         &self,
         k: usize,
         position: &FxHashMap<u32, usize>,
-        left: &[bool],
+        taken: impl Fn(usize) -> bool,
         rule: &EvidenceRule,
         hits: &mut Vec<u32>,
     ) -> Option<usize> {
@@ -1776,7 +1787,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let Some(&kb) = position.get(&b) else {
                 continue;
             };
-            if b == a || left[kb] {
+            if b == a || !taken(kb) {
                 continue;
             }
             let node_b = fuser.nodes[b as usize];
@@ -1865,7 +1876,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     /// Bearings (not of a fix) whose sector misses their incident's final location by more
     /// than `bearing_sigmas` σ, that location's uncertainty allowed for, or cannot reach it:
     /// each joined a report that fitted, but the incident as a whole says the sound came
-    /// from elsewhere. They leave it, each a sector of its own (see `assemble`).
+    /// from elsewhere. They leave it, each a sector of its own (see `assemble`). So does a
+    /// bearing that joined a coarse report when the incident's reports that date the event
+    /// ([`Snapshot::undated`]) say the sound came at another time.
     fn drop_stray_bearings(&mut self, rule: &EvidenceRule) {
         let fuser = self.fuser;
         let in_fix = std::mem::take(&mut self.in_fix);
@@ -1880,10 +1893,28 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         if candidates.is_empty() {
             return;
         }
-        let location_of = self.locations_of(candidates.iter().map(|&(root, _)| root).collect());
+        let members = self.located_members(candidates.iter().map(|&(root, _)| root).collect());
+        let position: FxHashMap<u32, usize> = fuser
+            .bearings
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b, k))
+            .collect();
         let mut stray = vec![false; fuser.bearings.len()];
+        let mut hits = Vec::new();
         for &(root, k) in &candidates {
-            let Some(&(p, u_m)) = location_of.get(&root) else {
+            let Some(members) = members.get(&root) else {
+                continue;
+            };
+            if self.via_coarse.get(k).copied().unwrap_or(false)
+                && self.undated(k, root, members, &position, rule, &mut hits)
+            {
+                stray[k] = true;
+                self.bearing_range[k] = None;
+                continue;
+            }
+            let Some((p, u_m)) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i)))
+            else {
                 continue;
             };
             let b = fuser.bearings[k];
@@ -1908,13 +1939,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         if set_of.is_empty() {
             return;
         }
-        let position: FxHashMap<u32, usize> = fuser
-            .bearings
-            .iter()
-            .enumerate()
-            .map(|(k, &b)| (b, k))
-            .collect();
-        let mut hits = Vec::new();
         for k in (0..stray.len()).filter(|&k| stray[k]) {
             for b in self.alike_bearings(k, &position, &stray, rule, &mut hits) {
                 if let (Some(&x), Some(&y)) = (set_of.get(&fuser.bearings[k]), set_of.get(&b)) {
@@ -1925,10 +1949,56 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         self.stray = set_of.into_iter().map(|(b, x)| (b, sets.find(x))).collect();
     }
 
-    /// The final location of each incident of `roots` (roots of `sets`) that has one: the
-    /// inverse-variance mean of its located members and fixes, summed in caller-index order
-    /// as `assemble` sums them.
-    fn locations_of(&mut self, mut roots: Vec<u32>) -> FxHashMap<u32, (LonLat, f64)> {
+    /// Whether the bearing at position `k`, which joined a coarse report of the incident
+    /// `root` (its located members and fixes `members`, as [`Snapshot::located_members`]),
+    /// was heard at a time the incident's dating reports exclude: the incident has anchors or
+    /// fixes precise enough to link like anchors (reports of the event at its own time and
+    /// place), and the bearing's window at its range overlaps none of theirs (the overlap
+    /// anchors link by). A coarse report's long window (a heat spot hours after the fire
+    /// started, harm found later) is no evidence of when the sound came. Unless the bearing
+    /// was taken side by side with a bearing of that incident at an overlapping window
+    /// ([`Snapshot::heard_again`]): the same array hearing the same place again.
+    fn undated(
+        &self,
+        k: usize,
+        root: u32,
+        members: &[(usize, bool, u32)],
+        position: &FxHashMap<u32, usize>,
+        rule: &EvidenceRule,
+        hits: &mut Vec<u32>,
+    ) -> bool {
+        let fuser = self.fuser;
+        let Some(r) = self.bearing_range.get(k).copied().flatten() else {
+            return false;
+        };
+        let (w0, w1) = self.bearing_window(fuser.bearings[k], r, rule);
+        let mut dated = false;
+        for &(_, _, i) in members {
+            let node = self.node(i);
+            if node.role == Role::Anchor
+                || (node.role == Role::Fix && node.u_m <= rule.fix_anchor_max_m)
+            {
+                if w0 <= node.t1 && node.t0 <= w1 {
+                    return false;
+                }
+                dated = true;
+            }
+        }
+        if !dated {
+            return false;
+        }
+        let taken = |kb: usize| {
+            (self.placed.get(kb).copied().unwrap_or(false)
+                || self.in_fix.get(kb).copied().unwrap_or(false))
+                && self.sets.root(fuser.bearings[kb]) == root
+        };
+        self.heard_again(k, position, taken, rule, hits).is_none()
+    }
+
+    /// The located members and fixes of each incident of `roots` (roots of `sets`) that has
+    /// any, as (caller index, whether a fix, node id), in caller-index order (the order
+    /// `assemble` sums locations in).
+    fn located_members(&mut self, mut roots: Vec<u32>) -> FxHashMap<u32, Vec<(usize, bool, u32)>> {
         roots.sort_unstable();
         roots.dedup();
         let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> =
@@ -1944,14 +2014,23 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 members.push((node.index, node.role == Role::Fix, i));
             }
         }
-        let mut location_of: FxHashMap<u32, (LonLat, f64)> = FxHashMap::default();
-        for (root, members) in &mut located {
+        located.retain(|_, members| {
             members.sort_unstable();
-            if let Some(l) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i))) {
-                location_of.insert(*root, l);
-            }
-        }
-        location_of
+            !members.is_empty()
+        });
+        located
+    }
+
+    /// The final location of each incident of `roots` (roots of `sets`) that has one: the
+    /// inverse-variance mean of its located members and fixes, summed in caller-index order
+    /// as `assemble` sums them.
+    fn locations_of(&mut self, roots: Vec<u32>) -> FxHashMap<u32, (LonLat, f64)> {
+        self.located_members(roots)
+            .into_iter()
+            .filter_map(|(root, members)| {
+                weighted_location(members.iter().map(|&(_, _, i)| self.node(i))).map(|l| (root, l))
+            })
+            .collect()
     }
 
     /// 5. A bearing marked in `stray` (by position in `fuser.bearings`) joins, if one fits,

@@ -469,3 +469,68 @@ fn an_array_hearing_the_same_place_again_is_the_same_exchange() {
         assert!(apart.incidents.iter().any(|i| i.members == vec![2]));
     }
 }
+
+#[test]
+fn a_bearing_joined_to_a_heat_spot_leaves_an_incident_dated_at_another_time() {
+    // An array hears an explosion 10 km north of it at t = 0. Three hours later a UAV sees an
+    // explosion there, and ten minutes after that a satellite sees the heat of a fire 200 m
+    // away: a heat spot's window reaches six hours back, so the bearing's sector and time fit
+    // it, and the heat spot joins the UAV's incident. The UAV dates that incident three hours
+    // after the sound: the bearing leaves it, a sector of its own. Without the UAV nothing
+    // dates the heat spot's incident and the bearing stays with it.
+    let event = pos(0.0, 10_000.0);
+    let uav = located("uav", "seen", Kind::Explosion, 10_800.0, event, 100.0);
+    let heat = located(
+        "sat",
+        "heat",
+        Kind::ThermalAnomaly,
+        11_400.0,
+        pos(200.0, 10_000.0),
+        375.0,
+    );
+    let sound = heard("array-w", "w1", pos(0.0, 0.0), event, 0.0, 0.5);
+    let dated = check(&[uav, heat.clone(), sound.clone()]);
+    let mut members: Vec<Vec<usize>> = dated.incidents.iter().map(|i| i.members.clone()).collect();
+    members.sort();
+    assert_eq!(members, vec![vec![0, 1], vec![2]], "{:#?}", dated.incidents);
+    let undated = check(&[heat, sound]);
+    assert_eq!(undated.incidents.len(), 1, "{:#?}", undated.incidents);
+    assert_eq!(undated.incidents[0].members, vec![0, 1]);
+}
+
+#[test]
+fn a_bearing_heard_again_by_its_array_stays_with_the_exchange_its_array_heard() {
+    // Two arrays triangulate a shelling 10 km north of the first at t = 0; a satellite sees
+    // the fire there two hours later. The first array hears the place again 25 and 50
+    // minutes after the shot; both bearings fit the heat spot. The one at 50 minutes lies
+    // beyond the fix's window, but its array heard the same place 25 minutes before, within
+    // the incident: one exchange, one incident. Without the bearing at 25 minutes nothing
+    // dates it and it is a sector of its own.
+    let event = pos(0.0, 10_000.0);
+    let (west, east) = (pos(0.0, 0.0), pos(10_000.0, 10_000.0));
+    let observations = [
+        heard("array-w", "w1", west, event, 0.0, 0.5),
+        heard("array-e", "e1", east, event, 0.0, -0.5),
+        located(
+            "sat",
+            "heat",
+            Kind::ThermalAnomaly,
+            7_200.0,
+            pos(100.0, 10_000.0),
+            375.0,
+        ),
+        heard("array-w", "w3", west, event, 3_000.0, 0.4),
+        heard("array-w", "w2", west, event, 1_500.0, 0.3),
+    ];
+    let fusion = check(&observations);
+    assert_eq!(fusion.incidents.len(), 1, "{:#?}", fusion.incidents);
+    let fusion = check(&observations[..4]);
+    let mut members: Vec<Vec<usize>> = fusion.incidents.iter().map(|i| i.members.clone()).collect();
+    members.sort();
+    assert_eq!(
+        members,
+        vec![vec![0, 1, 2], vec![3]],
+        "{:#?}",
+        fusion.incidents
+    );
+}
