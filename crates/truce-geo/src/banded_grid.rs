@@ -109,6 +109,31 @@ struct RingRun {
     end: u32,
 }
 
+/// What the crossing-number test of one ring needs for the points of one refined cell. The
+/// ring's edges that cross the cell's row are of three kinds: wholly west of the cell (their
+/// crossing with a point's eastward ray, if any, is west of the point: they never count),
+/// near it (tested exactly, edge by edge), and wholly east of it. An eastern edge
+/// from latitude a to b counts for a point at latitude y exactly when (a > y) ≠ (b > y), i.e.
+/// when [a ≤ y] xor [b ≤ y]: together they count as the parity of how many of their ends lie
+/// at or below y. `east_parity` holds the ends below the cell (at or below any of its points),
+/// `lats` the ends within its latitudes, compared with y one by one.
+#[derive(Clone, Copy, Debug)]
+struct SideRun {
+    polygon: u32,
+    /// 0 for the exterior ring, 1.. for holes.
+    ring: u32,
+    edges: (u32, u32),
+    lats: (u32, u32),
+    east_parity: bool,
+}
+
+/// The side list of a refined cell none of whose sub-cells needs the exact side.
+const NO_SIDE_LIST: (u32, u32) = (u32::MAX, u32::MAX);
+/// How far, in degrees, an edge must lie from a cell to be taken as west or east of it, and
+/// a latitude below it to be counted as below every point of it: far beyond the rounding of a
+/// point's cell (a point lies in its cell within about 10⁻¹⁴ degree).
+const SIDE_MARGIN_DEG: f64 = 1e-6;
+
 /// Candidate arcs for the points of a block of cells: a range of `arc_arena`, ordered by
 /// angle from the block's centre, and the block's angular radius. A point of the block is at
 /// least (centre angle − radius) from an arc, so a scan can stop at the first arc whose
@@ -167,6 +192,15 @@ pub struct BandedGrid {
     ring_runs: Vec<RingRun>,
     /// Edges (x1, y1, x2, y2) in lon/lat degrees, referenced by `ring_runs`.
     row_edges: Vec<[f64; 4]>,
+    /// Per refined cell, in cell order: a range of `side_runs` holding what the exact side
+    /// test needs for the cell's points ([`NO_SIDE_LIST`] when no sub-cell of it needs that).
+    side_lists: Vec<(u32, u32)>,
+    side_runs: Vec<SideRun>,
+    /// Edges referenced by `side_runs`: the ones of a run that come near its cell.
+    side_edges: Vec<[f64; 4]>,
+    /// Latitudes referenced by `side_runs`: ends, within the cell's latitudes, of edges that
+    /// lie wholly east of the cell.
+    side_lats: Vec<f64>,
     thresholds_m: Vec<f64>,
     /// `thresholds_m` as angles on the sphere (`None` beyond 1.5 rad, where the
     /// trigonometry-free test does not apply).
@@ -328,6 +362,35 @@ fn cell_coordinate(v: f64) -> u32 {
     ((v + 0.5) + ROUNDING_MAGIC).to_bits() as u32
 }
 
+/// Whether a point is in the area, from its positions relative to rings given polygon by
+/// polygon (a polygon's rings together, any order): inside or on the boundary of an exterior
+/// ring and inside none of that polygon's holes (on a hole's boundary is covered), or on an
+/// exterior's boundary. Rings that are not listed are rings the point is outside of.
+fn covered(rings: impl Iterator<Item = (u32, u32, RingPosition)>) -> bool {
+    let covers = |exterior: RingPosition, in_hole: bool| match exterior {
+        RingPosition::OnBoundary => true,
+        RingPosition::Inside => !in_hole,
+        RingPosition::Outside => false,
+    };
+    let mut polygon = None;
+    let (mut exterior, mut in_hole) = (RingPosition::Outside, false);
+    for (p, ring, position) in rings {
+        if polygon != Some(p) {
+            if covers(exterior, in_hole) {
+                return true;
+            }
+            polygon = Some(p);
+            (exterior, in_hole) = (RingPosition::Outside, false);
+        }
+        if ring == 0 {
+            exterior = position;
+        } else if position == RingPosition::Inside {
+            in_hole = true;
+        }
+    }
+    covers(exterior, in_hole)
+}
+
 /// The arcs that can be nearest to some point of a rectangle, with bounds on its distances.
 struct NearArcs {
     /// The rectangle's angular radius around its centre (with slack).
@@ -407,6 +470,10 @@ impl BandedGrid {
             row_runs: Vec::new(),
             ring_runs: Vec::new(),
             row_edges: Vec::new(),
+            side_lists: Vec::new(),
+            side_runs: Vec::new(),
+            side_edges: Vec::new(),
+            side_lats: Vec::new(),
             thresholds_m: thresholds_m.to_vec(),
             limits: thresholds_m
                 .iter()
@@ -455,6 +522,7 @@ impl BandedGrid {
             .collect();
         grid.sub_codes = refined.iter().flat_map(|r| r.codes).collect();
         grid.arc_lists = refined.iter().map(|r| r.arcs).collect();
+        grid.build_side_lists(&refined);
         grid
     }
 
@@ -514,6 +582,10 @@ impl BandedGrid {
             + self.row_runs.len() * 8
             + self.ring_runs.len() * std::mem::size_of::<RingRun>()
             + self.row_edges.len() * 32
+            + self.side_lists.len() * 8
+            + self.side_runs.len() * std::mem::size_of::<SideRun>()
+            + self.side_edges.len() * 32
+            + self.side_lats.len() * 8
             + self.arc_tree.heap_bytes()
     }
 
@@ -603,7 +675,7 @@ impl BandedGrid {
         };
         let sub = self.sub_code(k, at);
         let inside = if sub & SIDE_MIXED != 0 {
-            self.covers_in_row(at.row, p)
+            self.covers_in_cell(k, at.row, p)
         } else {
             sub & INSIDE != 0
         };
@@ -664,14 +736,16 @@ impl BandedGrid {
         if code & SIDE_MIXED == 0 {
             return code & INSIDE != 0;
         }
-        let sub = match self.refined_index(at.cell) {
-            Some(k) => self.sub_code(k, at),
-            None => SIDE_MIXED,
-        };
-        if sub & SIDE_MIXED == 0 {
-            sub & INSIDE != 0
-        } else {
-            self.covers_in_row(at.row, p)
+        match self.refined_index(at.cell) {
+            Some(k) => {
+                let sub = self.sub_code(k, at);
+                if sub & SIDE_MIXED == 0 {
+                    sub & INSIDE != 0
+                } else {
+                    self.covers_in_cell(k, at.row, p)
+                }
+            }
+            None => self.covers_in_row(at.row, p),
         }
     }
 
@@ -738,34 +812,98 @@ impl BandedGrid {
     /// do not span `p`'s latitude can neither be crossed by its ray nor contain it.
     fn covers_in_row(&self, row: usize, p: LonLat) -> bool {
         let (start, end) = self.row_runs[row];
-        let runs = &self.ring_runs[start as usize..end as usize];
-        let mut i = 0;
-        while i < runs.len() {
-            let polygon = runs[i].polygon;
-            let mut exterior = RingPosition::Outside;
-            let mut in_hole = false;
-            while i < runs.len() && runs[i].polygon == polygon {
-                let run = runs[i];
-                let position = ring_position_of_edges(
-                    self.row_edges[run.start as usize..run.end as usize]
-                        .iter()
-                        .copied(),
-                    p,
-                );
-                if run.ring == 0 {
-                    exterior = position;
-                } else if position == RingPosition::Inside {
-                    in_hole = true;
-                }
-                i += 1;
-            }
-            match exterior {
-                RingPosition::OnBoundary => return true,
-                RingPosition::Inside if !in_hole => return true,
-                _ => {}
-            }
+        covered(
+            self.ring_runs[start as usize..end as usize]
+                .iter()
+                .map(|run| {
+                    let edges = &self.row_edges[run.start as usize..run.end as usize];
+                    (
+                        run.polygon,
+                        run.ring,
+                        ring_position_of_edges(edges.iter().copied(), p),
+                    )
+                }),
+        )
+    }
+
+    /// The exact point-in-area test for a point of refined cell `k` (of row `row`), by the
+    /// cell's side list: the same answer as [`BandedGrid::covers_in_row`] (see [`SideRun`]),
+    /// from a few edges and latitudes instead of every edge of the row.
+    fn covers_in_cell(&self, k: usize, row: usize, p: LonLat) -> bool {
+        let (start, end) = self.side_lists[k];
+        if (start, end) == NO_SIDE_LIST {
+            return self.covers_in_row(row, p);
         }
-        false
+        covered(
+            self.side_runs[start as usize..end as usize]
+                .iter()
+                .map(|run| {
+                    let lats = &self.side_lats[run.lats.0 as usize..run.lats.1 as usize];
+                    let below = lats.iter().filter(|&&lat| lat <= p.lat_deg).count();
+                    let east = run.east_parity ^ (below % 2 == 1);
+                    let edges = &self.side_edges[run.edges.0 as usize..run.edges.1 as usize];
+                    let position = match ring_position_of_edges(edges.iter().copied(), p) {
+                        RingPosition::OnBoundary => RingPosition::OnBoundary,
+                        near => {
+                            if (near == RingPosition::Inside) ^ east {
+                                RingPosition::Inside
+                            } else {
+                                RingPosition::Outside
+                            }
+                        }
+                    };
+                    (run.polygon, run.ring, position)
+                }),
+        )
+    }
+
+    /// The side lists of the refined cells (see [`SideRun`]), in cell order.
+    fn build_side_lists(&mut self, refined: &[Refined]) {
+        let stride = self.cols + 2;
+        for r in refined {
+            if !r.codes.iter().any(|&c| c & SIDE_MIXED != 0) {
+                self.side_lists.push(NO_SIDE_LIST);
+                continue;
+            }
+            let (col, row) = (r.cell as usize % stride - 1, r.cell as usize / stride - 1);
+            let rect = self.rect(col as f64, row as f64, 1.0, 1.0);
+            let start = self.side_runs.len() as u32;
+            let (run_start, run_end) = self.row_runs[row];
+            for run in &self.ring_runs[run_start as usize..run_end as usize] {
+                let (edge_start, lat_start) = (self.side_edges.len(), self.side_lats.len());
+                let mut east_parity = false;
+                for &e in &self.row_edges[run.start as usize..run.end as usize] {
+                    let [x1, y1, x2, y2] = e;
+                    if x1.max(x2) < rect.lon_a - SIDE_MARGIN_DEG {
+                        continue;
+                    }
+                    if x1.min(x2) > rect.lon_b + SIDE_MARGIN_DEG {
+                        for lat in [y1, y2] {
+                            if lat < rect.lat_a - SIDE_MARGIN_DEG {
+                                east_parity = !east_parity;
+                            } else if lat <= rect.lat_b + SIDE_MARGIN_DEG {
+                                self.side_lats.push(lat);
+                            }
+                        }
+                    } else {
+                        self.side_edges.push(e);
+                    }
+                }
+                let (edge_end, lat_end) = (self.side_edges.len(), self.side_lats.len());
+                // A ring with nothing near and an even count to the east is one the cell's
+                // points are outside of: it cannot change the answer.
+                if edge_end > edge_start || lat_end > lat_start || east_parity {
+                    self.side_runs.push(SideRun {
+                        polygon: run.polygon,
+                        ring: run.ring,
+                        edges: (edge_start as u32, edge_end as u32),
+                        lats: (lat_start as u32, lat_end as u32),
+                        east_parity,
+                    });
+                }
+            }
+            self.side_lists.push((start, self.side_runs.len() as u32));
+        }
     }
 
     fn build_rows(&mut self, area: &ControlArea) {
