@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod fusion;
 pub mod incidents;
 pub mod observation;
+pub mod points;
 pub mod replay;
 
 pub use agreement::{Agreement, AgreementGeometry, FusionParams, Party, PartySide, Zone};

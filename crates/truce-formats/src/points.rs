@@ -2,150 +2,11 @@
 //! observation file (FIRMS CSV, NDJSON) reduced to its located observations.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use truce_geo::{LonLat, LonLatE7};
+use truce_geo::LonLat;
+
+pub use truce_core::points::{DayRun, Points, Positions};
 
 use crate::{Diagnostic, ObservationFormat, detect_format, parse_observations};
-
-/// Points as columns, grouped by the UTC day of their time: `positions` item `i` was observed
-/// at `observed_at_s[i]` (Unix seconds, UTC); `days` lists the runs of one day each, in
-/// increasing order of day; within a day, points keep the order of the file.
-///
-/// Grouped so that counting per day needs no time at all for the days wholly in an
-/// agreement's force, and held as whole multiples of 10⁻⁷ degree when that is exact for
-/// every point (half the bytes to stream when they are assessed).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Points {
-    pub positions: Positions,
-    pub observed_at_s: Vec<i64>,
-    pub days: Vec<DayRun>,
-    /// Observations without a location (bearing-only), by time: counted, but in no zone.
-    pub unlocated_at_s: Vec<i64>,
-}
-
-/// The positions of [`Points`]: exact multiples of 10⁻⁷ degree when every coordinate is one
-/// (any file whose coordinates have at most seven decimals), otherwise the doubles as read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Positions {
-    E7(Vec<LonLatE7>),
-    Degrees(Vec<LonLat>),
-}
-
-impl Default for Positions {
-    fn default() -> Positions {
-        Positions::E7(Vec::new())
-    }
-}
-
-impl Positions {
-    pub fn len(&self) -> usize {
-        match self {
-            Positions::E7(v) => v.len(),
-            Positions::Degrees(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Position `i` in degrees, exactly as read.
-    pub fn get(&self, i: usize) -> Option<LonLat> {
-        match self {
-            Positions::E7(v) => v.get(i).map(|p| p.lon_lat()),
-            Positions::Degrees(v) => v.get(i).copied(),
-        }
-    }
-}
-
-/// The points `start..end` of [`Points`], all of UTC day `day` (days since 1970-01-01).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DayRun {
-    pub day: i64,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Points {
-    /// Groups located points, given in file order, by UTC day (file order kept within a
-    /// day), and stores their positions as 10⁻⁷ degrees when that is exact for all.
-    pub fn new(
-        positions: Vec<LonLat>,
-        observed_at_s: Vec<i64>,
-        unlocated_at_s: Vec<i64>,
-    ) -> Points {
-        debug_assert_eq!(positions.len(), observed_at_s.len());
-        let day_of = |t: i64| t.div_euclid(86_400);
-        let (Some(first), Some(last)) = (
-            observed_at_s.iter().map(|&t| day_of(t)).min(),
-            observed_at_s.iter().map(|&t| day_of(t)).max(),
-        ) else {
-            return Points {
-                unlocated_at_s,
-                ..Points::default()
-            };
-        };
-        // A stable counting sort by day when the span of days is modest (any real file),
-        // otherwise a stable sort of the indices.
-        let order: Vec<usize> = match usize::try_from(last - first) {
-            Ok(span) if span < 1 << 20 => {
-                let mut starts = vec![0usize; span + 2];
-                for &t in &observed_at_s {
-                    starts[(day_of(t) - first) as usize + 1] += 1;
-                }
-                for d in 1..starts.len() {
-                    starts[d] += starts[d - 1];
-                }
-                let mut order = vec![0usize; observed_at_s.len()];
-                for (i, &t) in observed_at_s.iter().enumerate() {
-                    let slot = &mut starts[(day_of(t) - first) as usize];
-                    order[*slot] = i;
-                    *slot += 1;
-                }
-                order
-            }
-            _ => {
-                let mut order: Vec<usize> = (0..observed_at_s.len()).collect();
-                order.sort_by_key(|&i| day_of(observed_at_s[i]));
-                order
-            }
-        };
-        let times: Vec<i64> = order.iter().map(|&i| observed_at_s[i]).collect();
-        let mut days: Vec<DayRun> = Vec::new();
-        for (i, &t) in times.iter().enumerate() {
-            match days.last_mut() {
-                Some(run) if run.day == day_of(t) => run.end = i + 1,
-                _ => days.push(DayRun {
-                    day: day_of(t),
-                    start: i,
-                    end: i + 1,
-                }),
-            }
-        }
-        let e7: Option<Vec<LonLatE7>> = order
-            .iter()
-            .map(|&i| LonLatE7::from_lon_lat(positions[i]))
-            .collect();
-        let positions = match e7 {
-            Some(e7) => Positions::E7(e7),
-            None => Positions::Degrees(order.iter().map(|&i| positions[i]).collect()),
-        };
-        Points {
-            positions,
-            observed_at_s: times,
-            days,
-            unlocated_at_s,
-        }
-    }
-
-    /// How many points were read, located or not.
-    pub fn len(&self) -> usize {
-        self.positions.len() + self.unlocated_at_s.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Reads points from a file of any supported kind: a `lon,lat,time` CSV, FIRMS CSV or NDJSON.
 /// All problems are returned; the points are only returned when there is none.
@@ -293,6 +154,7 @@ pub fn timestamp_s(bytes: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use truce_geo::LonLatE7;
 
     #[test]
     fn fast_timestamps_match_chrono() {
@@ -356,95 +218,5 @@ mod tests {
             bad[0].to_string(),
             "p.csv:2: field `lat`: 91 is outside [-90, 90]"
         );
-    }
-}
-
-#[cfg(test)]
-mod grouping {
-    use super::*;
-
-    fn day_s(day: i64, s: i64) -> i64 {
-        day * 86_400 + s
-    }
-
-    #[test]
-    fn points_are_grouped_by_day_in_file_order_within_a_day() {
-        let positions = vec![
-            LonLat::new(30.0, 48.0),
-            LonLat::new(31.0, 48.0),
-            LonLat::new(32.0, 48.0),
-            LonLat::new(33.0, 48.0),
-            LonLat::new(34.0, 48.0),
-        ];
-        // Days 3, 1, 3, -2 (before 1970), 1.
-        let times = vec![
-            day_s(3, 5),
-            day_s(1, 9),
-            day_s(3, 1),
-            day_s(-2, 7),
-            day_s(1, 0),
-        ];
-        let p = Points::new(positions, times, vec![17]);
-        let lons: Vec<f64> = (0..5)
-            .map(|i| p.positions.get(i).expect("a point").lon_deg)
-            .collect();
-        assert_eq!(lons, vec![33.0, 31.0, 34.0, 30.0, 32.0]);
-        assert_eq!(
-            p.observed_at_s,
-            vec![
-                day_s(-2, 7),
-                day_s(1, 9),
-                day_s(1, 0),
-                day_s(3, 5),
-                day_s(3, 1)
-            ]
-        );
-        let runs: Vec<(i64, usize, usize)> =
-            p.days.iter().map(|r| (r.day, r.start, r.end)).collect();
-        assert_eq!(runs, vec![(-2, 0, 1), (1, 1, 3), (3, 3, 5)]);
-        assert_eq!((p.len(), p.unlocated_at_s.clone()), (6, vec![17]));
-        // Days far apart take the other sort, with the same result.
-        let far = Points::new(
-            vec![
-                LonLat::new(1.0, 2.0),
-                LonLat::new(3.0, 4.0),
-                LonLat::new(5.0, 6.0),
-            ],
-            vec![day_s(5_000_000, 0), day_s(0, 0), day_s(5_000_000, 1)],
-            Vec::new(),
-        );
-        let runs: Vec<(i64, usize, usize)> =
-            far.days.iter().map(|r| (r.day, r.start, r.end)).collect();
-        assert_eq!(runs, vec![(0, 0, 1), (5_000_000, 1, 3)]);
-        assert_eq!(far.positions.get(1), Some(LonLat::new(1.0, 2.0)));
-    }
-
-    #[test]
-    fn positions_stay_doubles_when_a_coordinate_has_more_than_seven_decimals() {
-        let exact = LonLat::new(30.123_456_789_1, 48.0);
-        let p = Points::new(
-            vec![LonLat::new(30.5, 48.25), exact],
-            vec![0, 1],
-            Vec::new(),
-        );
-        assert!(matches!(p.positions, Positions::Degrees(_)));
-        assert_eq!(p.positions.get(1), Some(exact));
-        let e7 = Points::new(
-            vec![LonLat::new(30.1234567, -48.0000001)],
-            vec![0],
-            Vec::new(),
-        );
-        assert!(matches!(e7.positions, Positions::E7(_)));
-        assert_eq!(
-            e7.positions.get(0),
-            Some(LonLat::new(30.1234567, -48.0000001))
-        );
-    }
-
-    #[test]
-    fn no_points() {
-        let p = Points::new(Vec::new(), Vec::new(), vec![5]);
-        assert!(p.positions.is_empty() && p.days.is_empty());
-        assert_eq!(p.len(), 1);
     }
 }

@@ -6,13 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::DateTime;
-use rayon::prelude::*;
 use serde_json::json;
+use truce_core::points::{Method, count_in_force};
 use truce_core::replay::{ReplaySummary, Tally};
 use truce_core::{Assessor, PartySide, ZoneRef};
-use truce_formats::points::{DayRun, Points, Positions};
 use truce_formats::summary::{Incidents, summary_json};
-use truce_geo::{BulkPoint, Classification};
 
 use crate::exit::Refusal;
 use crate::load;
@@ -32,9 +30,6 @@ pub struct AssessArgs {
     #[arg(long)]
     pub exact: bool,
 }
-
-/// Points per unit of parallel work.
-const CHUNK: usize = 1 << 16;
 
 pub fn run(args: AssessArgs) -> Result<()> {
     let agreement = load::agreement(&args.agreement)?;
@@ -63,30 +58,25 @@ pub fn run(args: AssessArgs) -> Result<()> {
     let build_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let effective_s = agreement.effective_at.timestamp();
-    let expires_s = agreement.expires_at.map_or(i64::MAX, |t| t.timestamp());
-    let first_day = effective_s.div_euclid(86_400);
-    let slots = agreement.zones.len() + 1;
-    let stride = 2 * slots;
-    let window = Window {
-        effective_s,
-        expires_s,
-        first_day,
-        slots,
+    let method = if args.exact {
+        Method::Exact
+    } else {
+        Method::Grid
     };
-    let counts = match &points.positions {
-        Positions::E7(positions) => count_by_method(
-            positions, &points, &window, &agreement, &assessor, args.exact,
-        ),
-        Positions::Degrees(positions) => count_by_method(
-            positions, &points, &window, &agreement, &assessor, args.exact,
-        ),
-    };
+    let day_counts = count_in_force(&points, &agreement, &assessor, method);
     let assess_s = started.elapsed().as_secs_f64();
 
+    let effective_s = agreement.effective_at.timestamp();
+    let expires_s = agreement.expires_at.map_or(i64::MAX, |t| t.timestamp());
+    let (stride, slots) = (day_counts.stride, agreement.zones.len() + 1);
     let mut tally = Tally::new(&agreement);
     let mut total = 0u64;
-    for (at, &n) in counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
+    for (at, &n) in day_counts
+        .counts
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 0)
+    {
         let (day, slot, side) = (at / stride, (at % stride) / 2, at % 2);
         let side = if side == 1 {
             PartySide::Inside
@@ -98,7 +88,11 @@ pub fn run(args: AssessArgs) -> Result<()> {
         } else {
             ZoneRef::Band(slot)
         };
-        tally.add_observations(day_of(first_day + day as i64)?, Some((side, zone)), n);
+        tally.add_observations(
+            day_of(day_counts.first_day + day as i64)?,
+            Some((side, zone)),
+            n,
+        );
         total += n;
     }
     for &t in points
@@ -163,137 +157,6 @@ pub fn run(args: AssessArgs) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Which points count, and how counts are laid out.
-struct Window {
-    effective_s: i64,
-    expires_s: i64,
-    first_day: i64,
-    slots: usize,
-}
-
-/// [`count`] with the grid, or with the exact reference definitions point by point.
-fn count_by_method<P: BulkPoint + Sync>(
-    positions: &[P],
-    points: &Points,
-    w: &Window,
-    agreement: &truce_core::Agreement,
-    assessor: &Assessor,
-    exact: bool,
-) -> Vec<u64> {
-    if exact {
-        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
-            for (p, code) in block.iter().zip(codes.iter_mut()) {
-                let a = agreement.assess_exact(p.exact());
-                let band = match a.zone {
-                    ZoneRef::Band(i) => i as u8,
-                    ZoneRef::Outside => agreement.zones.len() as u8,
-                };
-                *code = Classification {
-                    inside: a.side == PartySide::Inside,
-                    band,
-                }
-                .code();
-            }
-        })
-    } else {
-        let grid = assessor.grid().view();
-        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
-            grid.classify_codes(block, codes)
-        })
-    }
-}
-
-/// Codes a counting job classifies at a time.
-const CODES: usize = 4096;
-
-/// Counts points per (day, zone, side) in parallel: `counts[(day - first_day) * 2 * slots +
-/// code]`, where a point's code is `zone * 2 + side` (see [`Classification::code`]). Work is
-/// split into runs of one day; a day wholly in force is counted without looking at a time,
-/// the first and last days of the agreement's force point by point. No allocation per point.
-fn count<P: Sync>(
-    positions: &[P],
-    points: &Points,
-    w: &Window,
-    classify: impl Fn(&[P], &mut [u8]) + Sync,
-) -> Vec<u64> {
-    let stride = 2 * w.slots;
-    let jobs: Vec<DayRun> = points
-        .days
-        .iter()
-        .filter(|run| run.day >= w.first_day && run.day * 86_400 < w.expires_s)
-        .flat_map(|run| {
-            (run.start..run.end)
-                .step_by(CHUNK)
-                .map(move |start| DayRun {
-                    day: run.day,
-                    start,
-                    end: (start + CHUNK).min(run.end),
-                })
-        })
-        .collect();
-    let per_job: Vec<(i64, [u64; CODE_SLOTS])> = jobs
-        .par_iter()
-        .map(|job| {
-            let day_start_s = job.day * 86_400;
-            let whole_day = w.effective_s <= day_start_s && day_start_s + 86_400 <= w.expires_s;
-            let times = (!whole_day).then(|| &points.observed_at_s[job.start..job.end]);
-            (
-                job.day,
-                count_run(&positions[job.start..job.end], times, w, &classify),
-            )
-        })
-        .collect();
-    let days = per_job
-        .iter()
-        .map(|&(day, _)| (day - w.first_day + 1) as usize)
-        .max()
-        .unwrap_or(0);
-    let mut counts = vec![0u64; days * stride];
-    for (day, job_counts) in per_job {
-        let base = (day - w.first_day) as usize * stride;
-        for (code, &n) in job_counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
-            // Codes of a grid with `slots - 1` bands are below `stride`.
-            counts[base + code.min(stride - 1)] += n;
-        }
-    }
-    counts
-}
-
-/// Every code a byte of [`Classification::code`] can hold below the grid's mixed codes.
-const CODE_SLOTS: usize = 128;
-
-/// The counts per code of one run of one day's points; with `times_s`, only of the points in
-/// force. Four interleaved tables, so that consecutive points of one code do not wait on each
-/// other's increment.
-fn count_run<P>(
-    positions: &[P],
-    times_s: Option<&[i64]>,
-    w: &Window,
-    classify: &impl Fn(&[P], &mut [u8]),
-) -> [u64; CODE_SLOTS] {
-    let mut tables = [[0u32; 4]; CODE_SLOTS];
-    let mut codes = [0u8; CODES];
-    for (k, block) in positions.chunks(CODES).enumerate() {
-        let codes = &mut codes[..block.len()];
-        classify(block, codes);
-        match times_s {
-            None => {
-                for (i, &code) in codes.iter().enumerate() {
-                    tables[usize::from(code) % CODE_SLOTS][i % 4] += 1;
-                }
-            }
-            Some(times_s) => {
-                let times_s = &times_s[k * CODES..k * CODES + block.len()];
-                for (i, (&code, &t)) in codes.iter().zip(times_s).enumerate() {
-                    let in_force = w.effective_s <= t && t < w.expires_s;
-                    tables[usize::from(code) % CODE_SLOTS][i % 4] += u32::from(in_force);
-                }
-            }
-        }
-    }
-    tables.map(|t| t.iter().map(|&n| u64::from(n)).sum())
 }
 
 fn day_of(day_number: i64) -> Result<chrono::NaiveDate> {
