@@ -201,23 +201,33 @@ fn main() {
 }
 
 /// What `truce assess` times: `count_in_force` over 10⁷ points held as `truce assess` holds
-/// them (five decimals, as the benchmark's file has; grouped by day over 30 days), on every
-/// core; best and median of 15 runs (the best is the one least disturbed by other work).
+/// them (five decimals, as the benchmark's file has; grouped by day over 30 days), or over the
+/// points of the file `ASSESS_BENCH_POINTS` (any file `truce assess` reads), on every core;
+/// best and median of 15 runs (the best is the one least disturbed by other work).
 fn bulk_count(agreement: &truce_core::Agreement, assessor: &Assessor, mix: &[LonLat]) {
-    let n = 10_000_000;
-    let mut rng = SplitMix(7);
-    let effective_s = agreement.effective_at.timestamp();
-    let positions: Vec<LonLat> = (0..n)
-        .map(|i| {
-            let p = mix[i % mix.len()];
-            let five = |deg: f64| (deg * 1e5).round() / 1e5;
-            LonLat::new(five(p.lon_deg), five(p.lat_deg))
-        })
-        .collect();
-    let times: Vec<i64> = (0..n)
-        .map(|_| effective_s + (rng.unit() * 30.0 * 86_400.0) as i64)
-        .collect();
-    let points = truce_core::points::Points::new(positions, times, Vec::new());
+    let points = match std::env::var_os("ASSESS_BENCH_POINTS") {
+        Some(path) => {
+            let bytes = std::fs::read(&path).expect("ASSESS_BENCH_POINTS file");
+            truce_formats::points::parse_points("points", &bytes).expect("valid points")
+        }
+        None => {
+            let n = 10_000_000;
+            let mut rng = SplitMix(7);
+            let effective_s = agreement.effective_at.timestamp();
+            let positions: Vec<LonLat> = (0..n)
+                .map(|i| {
+                    let p = mix[i % mix.len()];
+                    let five = |deg: f64| (deg * 1e5).round() / 1e5;
+                    LonLat::new(five(p.lon_deg), five(p.lat_deg))
+                })
+                .collect();
+            let times: Vec<i64> = (0..n)
+                .map(|_| effective_s + (rng.unit() * 30.0 * 86_400.0) as i64)
+                .collect();
+            truce_core::points::Points::new(positions, times, Vec::new())
+        }
+    };
+    let n = points.positions.len();
     assert!(matches!(
         points.positions,
         truce_core::points::Positions::E7(_)
@@ -232,7 +242,7 @@ fn bulk_count(agreement: &truce_core::Agreement, assessor: &Assessor, mix: &[Lon
                 truce_core::points::Method::Grid,
             );
             let s = started.elapsed().as_secs_f64();
-            assert_eq!(counts.counts.iter().sum::<u64>(), n as u64);
+            assert!(counts.counts.iter().sum::<u64>() <= n as u64);
             s
         })
         .collect();
