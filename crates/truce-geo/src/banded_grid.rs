@@ -75,6 +75,11 @@ const OUTSIDE: u8 = 0;
 /// The band of a code that needs the exact distance; bands 0..=62 settle.
 const BAND_MIXED: u8 = 63;
 const SETTLED_BELOW: u8 = BAND_MIXED << 1;
+/// The code of a refined cell, once the grid is built: this plus the cell's rank among the
+/// refined cells of its 64 (see `refined_rank`).
+const REFINED: u8 = 128;
+/// The code of a mixed cell that is not refined, once the grid is built.
+const UNREFINED: u8 = 255;
 /// Points located together by [`GridView::classify_codes`].
 const CODE_BLOCK: usize = 256;
 /// Sub-cells per side of a refined cell (a power of two).
@@ -173,9 +178,8 @@ pub struct BandedGrid {
     /// settled outside and beyond every band, holds every point outside it (NaN too): rows
     /// and columns are numbered from −1, and the hot loop needs no test of the bounds.
     cells: Vec<u8>,
-    /// One bit per cell: refined. With `refined_rank` (refined cells before each word) it
-    /// gives a refined cell's index without a search.
-    refined_bits: Vec<u64>,
+    /// Per 64 cells: the refined cells before them. A refined cell's code is [`REFINED`] plus
+    /// its rank among the refined cells of its 64: the two give its index without a search.
     refined_rank: Vec<u32>,
     /// Per refined cell, in cell order: [`SUB`]² sub-cell codes, row by row.
     sub_codes: Vec<u8>,
@@ -457,7 +461,6 @@ impl BandedGrid {
             inv_cell_lon: 1.0 / cell_lon_deg,
             inv_cell_lat: 1.0 / cell_lat_deg,
             cells: vec![outside_code; (cols + 2) * (rows + 2)],
-            refined_bits: vec![0; ((cols + 2) * (rows + 2)).div_ceil(64)],
             refined_rank: Vec::new(),
             sub_codes: Vec::new(),
             arc_lists: Vec::new(),
@@ -507,19 +510,20 @@ impl BandedGrid {
         }
         // Cells were refined in tree order; lookups want them by index.
         refined.sort_unstable_by_key(|r| r.cell);
-        for r in &refined {
-            grid.refined_bits[r.cell as usize / 64] |= 1 << (r.cell % 64);
+        // Mixed cells that are not refined (only where there are too many bands for a code)
+        // are settled exactly, point by point; their code must not read as a refined one.
+        for code in grid.cells.iter_mut().filter(|c| **c >= SETTLED_BELOW) {
+            *code = UNREFINED;
         }
-        let mut before = 0u32;
-        grid.refined_rank = grid
-            .refined_bits
-            .iter()
-            .map(|word| {
-                let rank = before;
-                before += word.count_ones();
-                rank
-            })
-            .collect();
+        grid.refined_rank = vec![0; grid.cells.len().div_ceil(64)];
+        for (k, r) in refined.iter().enumerate() {
+            let word = r.cell as usize / 64;
+            if k == 0 || refined[k - 1].cell as usize / 64 != word {
+                grid.refined_rank[word] = k as u32;
+            }
+            let rank_in_word = k - grid.refined_rank[word] as usize;
+            grid.cells[r.cell as usize] = REFINED + rank_in_word as u8;
+        }
         grid.sub_codes = refined.iter().flat_map(|r| r.codes).collect();
         grid.arc_lists = refined.iter().map(|r| r.arcs).collect();
         grid.build_side_lists(&refined);
@@ -571,7 +575,6 @@ impl BandedGrid {
     /// Heap bytes held by the grid (cells, sub-cells, candidate lists, row edges, the line).
     pub fn heap_bytes(&self) -> usize {
         self.cells.len()
-            + self.refined_bits.len() * 8
             + self.refined_rank.len() * 4
             + self.sub_codes.len()
             + self.arc_lists.len() * std::mem::size_of::<ArcList>()
@@ -623,11 +626,10 @@ impl BandedGrid {
     /// The index of a refined cell among the refined cells, if `cell` is one.
     #[inline]
     fn refined_index(&self, cell: usize) -> Option<usize> {
-        let word = self.refined_bits[cell / 64];
-        let bit = 1u64 << (cell % 64);
-        (word & bit != 0).then(|| {
-            self.refined_rank[cell / 64] as usize + (word & (bit - 1)).count_ones() as usize
-        })
+        let code = self.cells[cell];
+        (REFINED..REFINED + 64)
+            .contains(&code)
+            .then(|| self.refined_rank[cell / 64] as usize + usize::from(code - REFINED))
     }
 
     /// The code of the sub-cell of refined cell `k` (the cell of `at`) that holds `at`.
@@ -717,8 +719,9 @@ impl BandedGrid {
         if !self.in_grid(at) {
             return self.distance_by_tree_m(p);
         }
-        if band_of_code(self.cells[at.cell]) == BAND_MIXED
-            && let Some(k) = self.refined_index(at.cell)
+        // A refined cell whose band is not settled has its candidate arcs (the others, none).
+        if let Some(k) = self.refined_index(at.cell)
+            && self.arc_lists[k].span.start < self.arc_lists[k].span.end
         {
             return self.distance_over_m(self.arc_lists[k].span, p);
         }
