@@ -6,7 +6,7 @@
 //! threads.
 
 use rayon::prelude::*;
-use truce_geo::{BulkPoint, Classification, LonLat, LonLatE7};
+use truce_geo::{BulkPoint, Classification, GridView, LonLat, LonLatE7};
 
 use crate::agreement::{Agreement, PartySide};
 use crate::assess::{Assessor, ZoneRef};
@@ -226,25 +226,46 @@ fn count_by_method<P: BulkPoint + Sync>(
     exact: bool,
 ) -> Vec<u64> {
     if exact {
-        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
-            for (p, code) in block.iter().zip(codes.iter_mut()) {
-                let a = agreement.assess_exact(p.exact());
-                let band = match a.zone {
-                    ZoneRef::Band(i) => i as u8,
-                    ZoneRef::Outside => agreement.zones.len() as u8,
-                };
-                *code = Classification {
-                    inside: a.side == PartySide::Inside,
-                    band,
-                }
-                .code();
-            }
-        })
+        count(positions, points, w, &ByExactDefinitions(agreement))
     } else {
-        let grid = assessor.grid().view();
-        count(positions, points, w, |block: &[P], codes: &mut [u8]| {
-            grid.classify_codes(block, codes)
-        })
+        count(positions, points, w, &ByGrid(assessor.grid().view()))
+    }
+}
+
+/// How a counting job classifies a block of points into their codes (see
+/// [`Classification::code`]). A trait with an always-inlined method, rather than a closure,
+/// so that the grid's loop is compiled into each instance of [`count_run`], including the one
+/// for x86-64-v3.
+trait ClassifyBlock<P>: Sync {
+    fn classify(&self, block: &[P], codes: &mut [u8]);
+}
+
+struct ByGrid<'a>(GridView<'a>);
+
+impl<P: BulkPoint> ClassifyBlock<P> for ByGrid<'_> {
+    #[inline(always)]
+    fn classify(&self, block: &[P], codes: &mut [u8]) {
+        self.0.classify_codes(block, codes);
+    }
+}
+
+struct ByExactDefinitions<'a>(&'a Agreement);
+
+impl<P: BulkPoint> ClassifyBlock<P> for ByExactDefinitions<'_> {
+    fn classify(&self, block: &[P], codes: &mut [u8]) {
+        let agreement = self.0;
+        for (p, code) in block.iter().zip(codes.iter_mut()) {
+            let a = agreement.assess_exact(p.exact());
+            let band = match a.zone {
+                ZoneRef::Band(i) => i as u8,
+                ZoneRef::Outside => agreement.zones.len() as u8,
+            };
+            *code = Classification {
+                inside: a.side == PartySide::Inside,
+                band,
+            }
+            .code();
+        }
     }
 }
 
@@ -259,7 +280,7 @@ fn count<P: Sync>(
     positions: &[P],
     points: &Points,
     w: &Window,
-    classify: impl Fn(&[P], &mut [u8]) + Sync,
+    classify: &impl ClassifyBlock<P>,
 ) -> Vec<u64> {
     let stride = 2 * w.slots;
     let jobs: Vec<DayRun> = points
@@ -284,7 +305,7 @@ fn count<P: Sync>(
             let times = (!whole_day).then(|| &points.observed_at_s[job.start..job.end]);
             (
                 job.day,
-                count_run(&positions[job.start..job.end], times, w, &classify),
+                count_run_dispatched(&positions[job.start..job.end], times, w, classify),
             )
         })
         .collect();
@@ -307,20 +328,62 @@ fn count<P: Sync>(
 /// Every code a byte of [`Classification::code`] can hold below the grid's mixed codes.
 const CODE_SLOTS: usize = 128;
 
+/// [`count_run`], compiled for x86-64-v3 (AVX2, BMI1/2, LZCNT, POPCNT, MOVBE; not FMA, which
+/// would change the arithmetic) when the processor has it: the same IEEE arithmetic, hence
+/// the same counts, about 14% faster (measured on the benchmark's points).
+fn count_run_dispatched<P>(
+    positions: &[P],
+    times_s: Option<&[i64]>,
+    w: &Window,
+    classify: &impl ClassifyBlock<P>,
+) -> [u64; CODE_SLOTS] {
+    #[cfg(target_arch = "x86_64")]
+    if x86_64_v3() {
+        // SAFETY: `count_run_v3` only requires the features `x86_64_v3` has just found on
+        // this processor.
+        #[allow(unsafe_code)]
+        return unsafe { count_run_v3(positions, times_s, w, classify) };
+    }
+    count_run(positions, times_s, w, classify)
+}
+
+/// Whether this processor runs x86-64-v3 code; the answer is cached by the standard library.
+#[cfg(target_arch = "x86_64")]
+fn x86_64_v3() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("lzcnt")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("movbe")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt,movbe")]
+fn count_run_v3<P>(
+    positions: &[P],
+    times_s: Option<&[i64]>,
+    w: &Window,
+    classify: &impl ClassifyBlock<P>,
+) -> [u64; CODE_SLOTS] {
+    count_run(positions, times_s, w, classify)
+}
+
 /// The counts per code of one run of one day's points; with `times_s`, only of the points in
 /// force. Four interleaved tables, so that consecutive points of one code do not wait on each
 /// other's increment.
+#[inline(always)]
 fn count_run<P>(
     positions: &[P],
     times_s: Option<&[i64]>,
     w: &Window,
-    classify: &impl Fn(&[P], &mut [u8]),
+    classify: &impl ClassifyBlock<P>,
 ) -> [u64; CODE_SLOTS] {
     let mut tables = [[0u32; 4]; CODE_SLOTS];
     let mut codes = [0u8; CODES];
     for (k, block) in positions.chunks(CODES).enumerate() {
         let codes = &mut codes[..block.len()];
-        classify(block, codes);
+        classify.classify(block, codes);
         match times_s {
             None => {
                 for (i, &code) in codes.iter().enumerate() {
@@ -419,6 +482,126 @@ mod tests {
             e7.positions.get(0),
             Some(LonLat::new(30.1234567, -48.0000001))
         );
+    }
+
+    /// A small agreement: a zigzag line, a square control area astride it, bands of 5 and
+    /// 20 km, in force from the middle of a day.
+    fn small_agreement() -> Agreement {
+        use crate::agreement::{AgreementGeometry, FusionParams, Party, Zone};
+        use chrono::{TimeZone, Utc};
+        let line = truce_geo::ContactLine::new(vec![vec![
+            LonLat::new(30.0, 48.0),
+            LonLat::new(30.5, 48.4),
+            LonLat::new(31.0, 48.1),
+            LonLat::new(31.6, 48.6),
+        ]])
+        .expect("line");
+        let square = |x0: f64, y0: f64, x1: f64, y1: f64| {
+            vec![
+                LonLat::new(x0, y0),
+                LonLat::new(x1, y0),
+                LonLat::new(x1, y1),
+                LonLat::new(x0, y1),
+                LonLat::new(x0, y0),
+            ]
+        };
+        let control = truce_geo::ControlArea::new(vec![truce_geo::Polygon {
+            exterior: square(30.2, 48.2, 31.3, 49.0),
+            holes: vec![square(30.6, 48.5, 30.8, 48.7)],
+        }])
+        .expect("area");
+        let zone = |id: &str, lower_m: f64, upper_m: f64| Zone {
+            id: id.into(),
+            lower_m,
+            upper_m,
+            prohibit: Vec::new(),
+        };
+        Agreement {
+            id: "small".into(),
+            title: "small".into(),
+            effective_at: Utc
+                .with_ymd_and_hms(2025, 9, 1, 12, 0, 0)
+                .single()
+                .expect("time"),
+            expires_at: None,
+            parties: vec![
+                Party {
+                    id: "A".into(),
+                    name: "A".into(),
+                    side: PartySide::Outside,
+                },
+                Party {
+                    id: "B".into(),
+                    name: "B".into(),
+                    side: PartySide::Inside,
+                },
+            ],
+            zones: vec![zone("near", 0.0, 5_000.0), zone("far", 5_000.0, 20_000.0)],
+            fusion: FusionParams {
+                link_distance_m: 1000.0,
+                link_time_s: 3600,
+            },
+            geometry: AgreementGeometry {
+                contact_line: line,
+                control,
+            },
+            version: String::new(),
+        }
+    }
+
+    #[test]
+    fn counts_are_the_same_by_grid_and_by_exact_definitions_on_every_processor() {
+        let agreement = small_agreement();
+        let assessor = Assessor::new(&agreement);
+        let effective_s = agreement.effective_at.timestamp();
+        // A lattice of points with five decimals over the line and the area, over three days
+        // from the day before the agreement's first.
+        let (mut positions, mut times) = (Vec::new(), Vec::new());
+        for i in 0..120 {
+            for j in 0..90 {
+                let lon = ((29.8 + f64::from(i) * 0.0173) * 1e5).round() / 1e5;
+                let lat = ((47.9 + f64::from(j) * 0.0131) * 1e5).round() / 1e5;
+                positions.push(LonLat::new(lon, lat));
+                times.push(effective_s - 86_400 + i64::from(i * 90 + j) * 23);
+            }
+        }
+        let points = Points::new(positions, times, Vec::new());
+        let grid = count_in_force(&points, &agreement, &assessor, Method::Grid);
+        let exact = count_in_force(&points, &agreement, &assessor, Method::Exact);
+        assert_eq!(grid, exact);
+        let in_force = points
+            .observed_at_s
+            .iter()
+            .filter(|&&t| t >= effective_s)
+            .count();
+        assert_eq!(grid.counts.iter().sum::<u64>(), in_force as u64);
+        assert!(
+            grid.counts.iter().filter(|&&n| n > 0).count() >= 8,
+            "{grid:?}"
+        );
+        // The portable loop and the one this processor runs (x86-64-v3 where it can) agree.
+        let Positions::E7(e7) = &points.positions else {
+            panic!("five decimals are whole multiples of 10⁻⁷ degree");
+        };
+        let w = Window {
+            effective_s,
+            expires_s: i64::MAX,
+            first_day: effective_s.div_euclid(86_400),
+            slots: 3,
+        };
+        let by = ByGrid(assessor.grid().view());
+        for run in &points.days {
+            let (positions, times) = (
+                &e7[run.start..run.end],
+                &points.observed_at_s[run.start..run.end],
+            );
+            for times in [None, Some(times)] {
+                assert_eq!(
+                    count_run(positions, times, &w, &by),
+                    count_run_dispatched(positions, times, &w, &by)
+                );
+            }
+        }
     }
 
     #[test]

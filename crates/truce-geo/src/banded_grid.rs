@@ -283,6 +283,7 @@ impl GridView<'_> {
     /// agreement's parser holds it to that). Faster on many points: a block of them is located and looked up
     /// first, then the few in refined cells are settled together, so that their look-ups of
     /// sub-cells wait on memory at the same time rather than one after another.
+    #[inline(always)]
     pub fn classify_codes<P: BulkPoint>(&self, points: &[P], codes: &mut [u8]) {
         debug_assert!(self.grid.thresholds_m.len() <= BandedGrid::MAX_BANDS);
         let n = points.len().min(codes.len());
