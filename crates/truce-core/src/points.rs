@@ -6,7 +6,7 @@
 //! threads.
 
 use rayon::prelude::*;
-use truce_geo::{BulkPoint, Classification, GridView, LonLat, LonLatE7};
+use truce_geo::{BulkPoint, Classification, CodeCounts, GridView, LonLat, LonLatE7};
 
 use crate::agreement::{Agreement, PartySide};
 use crate::assess::{Assessor, ZoneRef};
@@ -238,6 +238,19 @@ fn count_by_method<P: BulkPoint + Sync>(
 /// for x86-64-v3.
 trait ClassifyBlock<P>: Sync {
     fn classify(&self, block: &[P], codes: &mut [u8]);
+
+    /// Adds the codes of `block` to `counts`.
+    #[inline(always)]
+    fn count(&self, block: &[P], counts: &mut CodeCounts) {
+        let mut codes = [0u8; CODES];
+        for block in block.chunks(CODES) {
+            let codes = &mut codes[..block.len()];
+            self.classify(block, codes);
+            for &code in codes.iter() {
+                counts.add(code);
+            }
+        }
+    }
 }
 
 struct ByGrid<'a>(GridView<'a>);
@@ -246,6 +259,11 @@ impl<P: BulkPoint> ClassifyBlock<P> for ByGrid<'_> {
     #[inline(always)]
     fn classify(&self, block: &[P], codes: &mut [u8]) {
         self.0.classify_codes(block, codes);
+    }
+
+    #[inline(always)]
+    fn count(&self, block: &[P], counts: &mut CodeCounts) {
+        self.0.count_codes(block, counts);
     }
 }
 
@@ -370,8 +388,7 @@ fn count_run_v3<P>(
 }
 
 /// The counts per code of one run of one day's points; with `times_s`, only of the points in
-/// force. Four interleaved tables, so that consecutive points of one code do not wait on each
-/// other's increment.
+/// force (whose codes are written out, then counted).
 #[inline(always)]
 fn count_run<P>(
     positions: &[P],
@@ -379,27 +396,23 @@ fn count_run<P>(
     w: &Window,
     classify: &impl ClassifyBlock<P>,
 ) -> [u64; CODE_SLOTS] {
-    let mut tables = [[0u32; 4]; CODE_SLOTS];
-    let mut codes = [0u8; CODES];
-    for (k, block) in positions.chunks(CODES).enumerate() {
-        let codes = &mut codes[..block.len()];
-        classify.classify(block, codes);
-        match times_s {
-            None => {
-                for (i, &code) in codes.iter().enumerate() {
-                    tables[usize::from(code) % CODE_SLOTS][i % 4] += 1;
-                }
-            }
-            Some(times_s) => {
-                let times_s = &times_s[k * CODES..k * CODES + block.len()];
-                for (i, (&code, &t)) in codes.iter().zip(times_s).enumerate() {
-                    let in_force = w.effective_s <= t && t < w.expires_s;
-                    tables[usize::from(code) % CODE_SLOTS][i % 4] += u32::from(in_force);
+    let mut counts = CodeCounts::default();
+    match times_s {
+        None => classify.count(positions, &mut counts),
+        Some(times_s) => {
+            let mut codes = [0u8; CODES];
+            for (block, times_s) in positions.chunks(CODES).zip(times_s.chunks(CODES)) {
+                let codes = &mut codes[..block.len()];
+                classify.classify(block, codes);
+                for (&code, &t) in codes.iter().zip(times_s) {
+                    if w.effective_s <= t && t < w.expires_s {
+                        counts.add(code);
+                    }
                 }
             }
         }
     }
-    tables.map(|t| t.iter().map(|&n| u64::from(n)).sum())
+    std::array::from_fn(|code| counts.get(code as u8))
 }
 
 #[cfg(test)]

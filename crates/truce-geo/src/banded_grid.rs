@@ -230,6 +230,80 @@ struct Rect {
     lat_b: f64,
 }
 
+/// Where [`GridView::codes_of_block`] puts the codes of a block's points: each point's cell
+/// code first (a mixed code, [`SETTLED_BELOW`] or above, for a point whose cell does not
+/// settle it), then the settled code of each point whose cell code was mixed.
+trait CodeSink {
+    fn cell_code(&mut self, i: usize, code: u8);
+    fn settled_code(&mut self, i: usize, code: u8);
+}
+
+/// The codes of a block, written out.
+struct Codes<'a>(&'a mut [u8]);
+
+impl CodeSink for Codes<'_> {
+    #[inline(always)]
+    fn cell_code(&mut self, i: usize, code: u8) {
+        self.0[i] = code;
+    }
+    #[inline(always)]
+    fn settled_code(&mut self, i: usize, code: u8) {
+        self.0[i] = code;
+    }
+}
+
+/// How many points have each code (see [`Classification::code`]), as
+/// [`GridView::count_codes`] adds them up. Four interleaved tables, so that consecutive points
+/// of one code do not wait on each other's increment; a table for every byte, so that the
+/// count needs no branch (the mixed codes counted in passing are never read).
+#[derive(Clone, Debug)]
+pub struct CodeCounts {
+    tables: Box<[[u64; 4]; 256]>,
+}
+
+impl Default for CodeCounts {
+    fn default() -> CodeCounts {
+        CodeCounts {
+            tables: Box::new([[0; 4]; 256]),
+        }
+    }
+}
+
+impl CodeCounts {
+    /// The points counted with `code`.
+    pub fn get(&self, code: u8) -> u64 {
+        if code < SETTLED_BELOW {
+            self.tables[usize::from(code)].iter().sum()
+        } else {
+            0
+        }
+    }
+
+    /// Counts one point of `code`.
+    #[inline(always)]
+    pub fn add(&mut self, code: u8) {
+        self.tables[usize::from(code)][0] += 1;
+    }
+
+    /// Every code with a point, and how many, in increasing order of code.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
+        (0..SETTLED_BELOW)
+            .map(|code| (code, self.get(code)))
+            .filter(|&(_, n)| n > 0)
+    }
+}
+
+impl CodeSink for CodeCounts {
+    #[inline(always)]
+    fn cell_code(&mut self, i: usize, code: u8) {
+        self.tables[usize::from(code)][i % 4] += 1;
+    }
+    #[inline(always)]
+    fn settled_code(&mut self, _: usize, code: u8) {
+        self.add(code);
+    }
+}
+
 /// A point's place in the grid (see [`GridView::locate`]).
 #[derive(Clone, Copy)]
 struct Located {
@@ -285,29 +359,37 @@ impl GridView<'_> {
     /// sub-cells wait on memory at the same time rather than one after another.
     #[inline(always)]
     pub fn classify_codes<P: BulkPoint>(&self, points: &[P], codes: &mut [u8]) {
-        debug_assert!(self.grid.thresholds_m.len() <= BandedGrid::MAX_BANDS);
         let n = points.len().min(codes.len());
         let (points, codes) = (&points[..n], &mut codes[..n]);
         for (block, out) in points.chunks(CODE_BLOCK).zip(codes.chunks_mut(CODE_BLOCK)) {
-            self.classify_block(block, out);
+            self.codes_of_block(block, &mut Codes(out));
         }
     }
 
-    /// [`GridView::classify_codes`] for at most [`CODE_BLOCK`] points, `out` as long as
-    /// `points`.
+    /// Adds the code of every point of `points` to `counts`: what counting the codes of
+    /// [`GridView::classify_codes`] gives, without writing them out.
     #[inline(always)]
-    fn classify_block<P: BulkPoint>(&self, points: &[P], out: &mut [u8]) {
+    pub fn count_codes<P: BulkPoint>(&self, points: &[P], counts: &mut CodeCounts) {
+        for block in points.chunks(CODE_BLOCK) {
+            self.codes_of_block(block, counts);
+        }
+    }
+
+    /// The codes of at most [`CODE_BLOCK`] points, given to `sink`.
+    #[inline(always)]
+    fn codes_of_block<P: BulkPoint>(&self, points: &[P], sink: &mut impl CodeSink) {
+        debug_assert!(self.grid.thresholds_m.len() <= BandedGrid::MAX_BANDS);
         let mut cells = [0u32; CODE_BLOCK];
         for (cell, &p) in cells.iter_mut().zip(points) {
             *cell = self.locate(p.for_locating()).cell as u32;
         }
-        // Settled codes are the answers; the indices of the others are gathered without a
-        // branch.
+        // Every point's cell code goes to the sink, settled or not; the indices of the points
+        // of unsettled cells are gathered without a branch.
         let mut pending = [0u16; CODE_BLOCK];
         let mut n_pending = 0;
-        for (i, (&cell, o)) in cells.iter().zip(out.iter_mut()).enumerate() {
+        for (i, &cell) in cells.iter().enumerate().take(points.len()) {
             let code = self.cells[cell as usize];
-            *o = code;
+            sink.cell_code(i, code);
             pending[n_pending] = i as u16;
             n_pending += usize::from(code >= SETTLED_BELOW);
         }
@@ -327,7 +409,7 @@ impl GridView<'_> {
                 Some(&code) if code < SETTLED_BELOW => code,
                 _ => grid.classify_refined(points[i].exact()).code(),
             };
-            out[i] = code;
+            sink.settled_code(i, code);
         }
     }
 

@@ -10,7 +10,7 @@ mod contact_line;
 mod control_area;
 mod sphere;
 
-pub use banded_grid::{BandedGrid, CellStats, Classification, GridView, Settling};
+pub use banded_grid::{BandedGrid, CellStats, Classification, CodeCounts, GridView, Settling};
 pub use contact_line::{ContactLine, NearestArc};
 pub use control_area::{ControlArea, Polygon};
 pub use sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad, great_circle_distance_m};

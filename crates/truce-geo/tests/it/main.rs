@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use truce_geo::{
-    BandedGrid, BulkPoint, Classification, ContactLine, ControlArea, EARTH_RADIUS_M, LonLat,
-    LonLatE7, Polygon, UnitVector,
+    BandedGrid, BulkPoint, Classification, CodeCounts, ContactLine, ControlArea, EARTH_RADIUS_M,
+    LonLat, LonLatE7, Polygon, UnitVector,
 };
 
 struct Geometry {
@@ -251,6 +251,17 @@ fn check_codes<P: BulkPoint>(grid: &BandedGrid, points: &[P], exact: impl Fn(P) 
         assert!(
             codes[points.len()..].iter().all(|&c| c == 0xAA),
             "wrote past the points"
+        );
+        // Counted without writing the codes out: the same histogram.
+        let mut counts = CodeCounts::default();
+        view.count_codes(points, &mut counts);
+        let mut expected = std::collections::BTreeMap::new();
+        for &code in &codes[..points.len()] {
+            *expected.entry(code).or_insert(0u64) += 1;
+        }
+        assert_eq!(
+            counts.iter().collect::<std::collections::BTreeMap<_, _>>(),
+            expected
         );
     }
 }
