@@ -2558,51 +2558,36 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let config = &fuser.config;
         let mut context = DismissalContext::default();
         if kinds.iter().all(|k| *k == Kind::ThermalAnomaly) {
-            let mut isolated = true;
-            'members: for &i in real {
+            // The first report or fix found near enough settles it: the scans stop there.
+            let mut isolated = !real.iter().any(|&i| {
                 let node = &fuser.nodes[i as usize];
                 if node.u_m <= 0.0 {
-                    continue;
+                    return false;
                 }
                 let (t0, t1) = (node.t0 - config.isolation_s, node.t1 + config.isolation_s);
-                Fuser::candidates(&fuser.activity_grid, node, config.isolation_m, t0, t1, hits);
-                for &m in hits.iter() {
-                    let other = &fuser.nodes[m as usize];
-                    if other.t0 <= t1
+                let near = |other: &Node| {
+                    other.t0 <= t1
                         && t0 <= other.t1
                         && within_m(&node.v, &other.v, config.isolation_m).is_some()
-                    {
-                        isolated = false;
-                        break 'members;
-                    }
-                }
-                Fuser::candidates(
-                    &self.isolation_fixes,
-                    node,
-                    config.isolation_m,
-                    t0,
-                    t1,
-                    hits,
-                );
-                for fix in hits.iter().map(|&f| &self.fixes[f as usize]) {
-                    if fix.t0 <= t1
-                        && t0 <= fix.t1
-                        && within_m(&node.v, &fix.v, config.isolation_m).is_some()
-                    {
-                        isolated = false;
-                        break 'members;
-                    }
-                }
-            }
+                };
+                fuser
+                    .activity_grid
+                    .any(node.pos, config.isolation_m, t0, t1, |m| {
+                        near(&fuser.nodes[m as usize])
+                    })
+                    || self
+                        .isolation_fixes
+                        .any(node.pos, config.isolation_m, t0, t1, |f| {
+                            near(&self.fixes[f as usize])
+                        })
+            });
             // Silence means something only where other kinds of report are made at all.
             if isolated {
                 let node = &fuser.nodes[real[0] as usize];
                 let (t0, t1) = (node.t0 - config.coverage_s, node.t1 + config.coverage_s);
-                let mut covered = false;
-                fuser
+                isolated = fuser
                     .coverage_grid
-                    .query(node.pos, config.coverage_m, t0, t1, |_| covered = true);
-                isolated = covered;
+                    .any(node.pos, config.coverage_m, t0, t1, |_| true);
             }
             context.isolated = isolated;
         }

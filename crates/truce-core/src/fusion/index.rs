@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::ControlFlow;
 
 use truce_geo::{EARTH_RADIUS_M, LonLat};
 
@@ -234,9 +235,51 @@ impl Grid {
 
     /// Calls `found(node)` for every node indexed within `radius_m` of `p` (and maybe some
     /// farther) whose window overlaps `[t0_s, t1_s]`, each once.
-    pub fn query(&self, p: LonLat, radius_m: f64, t0_s: f64, t1_s: f64, found: impl FnMut(u32)) {
+    pub fn query(
+        &self,
+        p: LonLat,
+        radius_m: f64,
+        t0_s: f64,
+        t1_s: f64,
+        mut found: impl FnMut(u32),
+    ) {
+        let _ = self.query_until(p, radius_m, t0_s, t1_s, |node| {
+            found(node);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// Whether `wanted(node)` holds for some node of [`Grid::query`]: the nodes are asked in
+    /// the same order, and the scan stops at the first that is.
+    pub fn any(
+        &self,
+        p: LonLat,
+        radius_m: f64,
+        t0_s: f64,
+        t1_s: f64,
+        mut wanted: impl FnMut(u32) -> bool,
+    ) -> bool {
+        self.query_until(p, radius_m, t0_s, t1_s, |node| {
+            if wanted(node) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .is_break()
+    }
+
+    /// [`Grid::query`], stopping when `found` breaks.
+    fn query_until(
+        &self,
+        p: LonLat,
+        radius_m: f64,
+        t0_s: f64,
+        t1_s: f64,
+        found: impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         if self.entries.is_empty() {
-            return;
+            return ControlFlow::Continue(());
         }
         // The cells of most queries fit on the stack: no allocation per query.
         let mut stack = [(0, 0); QUERY_CELLS];
@@ -258,7 +301,7 @@ impl Grid {
         } else {
             &spilled[..]
         };
-        self.scan(cells, t0_s, t1_s, found);
+        self.scan_until(cells, t0_s, t1_s, found)
     }
 
     /// Adds to `cells` the (row, column) of every cell that may hold entries within
@@ -305,8 +348,22 @@ impl Grid {
     /// Calls `found(node)` for every node in `cells` (distinct cells) whose window overlaps
     /// `[t0_s, t1_s]`, each once.
     pub fn scan(&self, cells: &[(i32, i32)], t0_s: f64, t1_s: f64, mut found: impl FnMut(u32)) {
+        let _ = self.scan_until(cells, t0_s, t1_s, |node| {
+            found(node);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Grid::scan`], stopping when `found` breaks.
+    fn scan_until(
+        &self,
+        cells: &[(i32, i32)],
+        t0_s: f64,
+        t1_s: f64,
+        mut found: impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         if self.entries.is_empty() {
-            return;
+            return ControlFlow::Continue(());
         }
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
@@ -328,11 +385,12 @@ impl Grid {
                         continue;
                     }
                     if first || self.bucket_of(entry.t0) == bucket {
-                        found(entry.node);
+                        found(entry.node)?;
                     }
                 }
             }
         }
+        ControlFlow::Continue(())
     }
 }
 
@@ -393,6 +451,31 @@ mod tests {
         fn floor_i64_matches_floor(x in proptest::num::f64::ANY) {
             prop_assert_eq!(floor_i64(x), x.floor() as i64);
         }
+    }
+
+    #[test]
+    fn any_asks_in_query_order_and_stops_at_the_first_wanted() {
+        let p = LonLat::new(37.0, 48.0);
+        let mut grid = Grid::new(1000.0, 100.0);
+        for node in 0..10 {
+            grid.insert(
+                node,
+                p,
+                f64::from(node) * 30.0,
+                f64::from(node) * 30.0 + 200.0,
+            );
+        }
+        let mut all = Vec::new();
+        grid.query(p, 10.0, 0.0, 400.0, |n| all.push(n));
+        let mut asked = Vec::new();
+        let wanted = all[3];
+        assert!(grid.any(p, 10.0, 0.0, 400.0, |n| {
+            asked.push(n);
+            n == wanted
+        }));
+        assert_eq!(asked, all[..4]);
+        assert!(!grid.any(p, 10.0, 0.0, 400.0, |_| false));
+        assert!(!grid.any(p, 10.0, 1000.0, 2000.0, |_| true));
     }
 
     #[test]
