@@ -2004,14 +2004,26 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> =
             roots.into_iter().map(|r| (r, Vec::new())).collect();
         let total = self.fuser.nodes.len() + self.fixes.len();
-        for i in 0..total as u32 {
-            let node = *self.node(i);
-            if !has_location(&node) {
-                continue;
-            }
-            let root = self.sets.find(i);
+        // Found in parallel (reading the sets), collected in node order.
+        let this = &*self;
+        let wanted = &located;
+        let found: Vec<(u32, (usize, bool, u32))> = (0..total as u32)
+            .into_par_iter()
+            .with_min_len(4096)
+            .filter_map(|i| {
+                let node = this.node(i);
+                if !has_location(node) {
+                    return None;
+                }
+                let root = this.sets.root(i);
+                wanted
+                    .contains_key(&root)
+                    .then_some((root, (node.index, node.role == Role::Fix, i)))
+            })
+            .collect();
+        for (root, member) in found {
             if let Some(members) = located.get_mut(&root) {
-                members.push((node.index, node.role == Role::Fix, i));
+                members.push(member);
             }
         }
         located.retain(|_, members| {
