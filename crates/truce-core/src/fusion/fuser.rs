@@ -2371,7 +2371,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         by_source.clear();
         by_source.extend_from_slice(real);
         by_source.sort_unstable_by_key(|&i| rank[fuser.nodes[i as usize].source as usize]);
-        let mut sources: Vec<SourceEvidence> = Vec::new();
+        // As many as there are sources: a vector grown by pushing would hold room for four.
+        let distinct = 1 + by_source
+            .windows(2)
+            .filter(|w| fuser.nodes[w[0] as usize].source != fuser.nodes[w[1] as usize].source)
+            .count();
+        let mut sources: Vec<SourceEvidence> = Vec::with_capacity(distinct);
         let mut last_source = u32::MAX;
         for &i in by_source.iter() {
             let node = &fuser.nodes[i as usize];
