@@ -464,61 +464,82 @@ impl<'a> Fuser<'a> {
             facts
         }));
         drop((prepared, order));
-        for id in first..self.nodes.len() {
+        let last = self.nodes.len();
+        for _ in first..last {
             self.sets.push();
-            self.link(id as u32);
         }
+        self.set_levels(first..last);
+        // Anchor linking never reads the other indexes: they are filled on another core
+        // meanwhile, each in id order, as `link` would one node at a time.
+        let (mut anchors, mut others) = self.parts();
+        rayon::join(
+            || (first..last).for_each(|id| anchors.link(id as u32)),
+            || (first..last).for_each(|id| others.index(id as u32)),
+        );
     }
 
     /// Links the node `id` (already stored) with what was added before and indexes it.
     fn link(&mut self, id: u32) {
-        let mut node = self.nodes[id as usize];
-        let info = self.source_info[node.source as usize];
-        match node.role {
-            Role::Anchor => {
-                node.level = self.level_of(node.u_m);
-                self.nodes[id as usize].level = node.level;
-                self.link_anchor(id, &node);
-                let level = &mut self.levels[node.level as usize];
-                level.max_extent_m = level.max_extent_m.max(node.extent_m);
-                level.max_u_m = level.max_u_m.max(node.u_m);
-                level.grid.insert(id, node.pos, node.t0, node.t1);
-            }
-            Role::Coarse => {
-                self.coarse.push(id);
-                let k = self
-                    .coarse_levels
-                    .iter()
-                    .position(|l| node.u_m <= l.bound_u_m)
-                    .unwrap_or(self.coarse_levels.len().saturating_sub(1));
-                if let Some(level) = self.coarse_levels.get_mut(k) {
-                    level.max_u_m = level.max_u_m.max(node.u_m);
-                    level.max_extent_m = level.max_extent_m.max(node.extent_m);
-                    level.grid.insert(id, node.pos, node.t0, node.t1);
-                }
-            }
-            Role::Bearing => {
-                if let (LinkRule::Evidence(rule), Some(b)) =
-                    (&self.config.link, self.bearing_of(id))
-                {
-                    self.bearing_max_range_m =
-                        self.bearing_max_range_m.max(bearing_range_m(&b, rule));
-                }
-                self.bearings.push(id);
-                self.bearing_grid.insert(id, node.pos, node.t0, node.t1);
-            }
-            Role::Alone | Role::Fix => {}
-        }
-        // Located nodes, and only they, have an uncertainty (at least 1 m).
-        if node.u_m > 0.0 {
-            if node.kind != Kind::ThermalAnomaly {
-                self.activity_grid.insert(id, node.pos, node.t0, node.t1);
-                self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
-            }
-            if info.discipline != Discipline::Party {
-                self.observer_grid.insert(id, node.pos, node.t0, node.t1);
-            }
-        }
+        self.set_levels(id as usize..id as usize + 1);
+        let (mut anchors, mut others) = self.parts();
+        anchors.link(id);
+        others.index(id);
+    }
+
+    /// Sets the level of each anchor among the nodes `ids`.
+    fn set_levels(&mut self, ids: std::ops::Range<usize>) {
+        let levels = &self.levels;
+        self.nodes[ids]
+            .iter_mut()
+            .filter(|node| node.role == Role::Anchor)
+            .for_each(|node| node.level = level_of(levels, node.u_m));
+    }
+
+    /// The state anchor linking touches, and the indexes it never reads.
+    fn parts(&mut self) -> (AnchorLinks<'_, 'a>, OtherIndexes<'_, 'a>) {
+        let Fuser {
+            config,
+            nodes,
+            facts,
+            source_info,
+            sets,
+            levels,
+            coarse,
+            coarse_levels,
+            bearings,
+            bearing_grid,
+            bearing_max_range_m,
+            activity_grid,
+            coverage_grid,
+            observer_grid,
+            scratch,
+            arena,
+            ..
+        } = self;
+        (
+            AnchorLinks {
+                config,
+                nodes,
+                sets,
+                levels,
+                scratch,
+            },
+            OtherIndexes {
+                config,
+                nodes,
+                facts,
+                source_info,
+                arena,
+                coarse,
+                coarse_levels,
+                bearings,
+                bearing_grid,
+                bearing_max_range_m,
+                activity_grid,
+                coverage_grid,
+                observer_grid,
+            },
+        )
     }
 
     fn bearing_of(&self, id: u32) -> Option<Bearing> {
@@ -556,22 +577,10 @@ impl<'a> Fuser<'a> {
         id
     }
 
-    fn level_of(&self, u_m: f64) -> u8 {
-        self.levels
-            .iter()
-            .position(|l| u_m <= l.bound_u_m)
-            .unwrap_or(self.levels.len() - 1) as u8
-    }
-
     /// The largest radius at which `node` can link with a node of uncertainty ≤
     /// `other_max_m` and extent ≤ `other_extent_m`.
     fn search_radius_m(&self, node: &Node, other_max_m: f64, other_extent_m: f64) -> f64 {
-        match &self.config.link {
-            LinkRule::Fixed(p) => p.link_distance_m,
-            LinkRule::Evidence(rule) => {
-                rule.radius_m(node.u_m, other_max_m, node.extent_m.max(other_extent_m))
-            }
-        }
+        search_radius_m(&self.config, node, other_max_m, other_extent_m)
     }
 
     /// Candidates of `node` in `grid` whose windows overlap `[t0, t1]`, each once.
@@ -580,55 +589,15 @@ impl<'a> Fuser<'a> {
         grid.query(node.pos, radius_m, t0, t1, |m| out.push(m));
     }
 
-    fn link_anchor(&mut self, id: u32, node: &Node) {
-        let mut hits = std::mem::take(&mut self.scratch);
-        for level in 0..self.levels.len() {
-            let l = &self.levels[level];
-            let radius = self.search_radius_m(node, l.max_u_m, l.max_extent_m);
-            Self::candidates(&l.grid, node, radius, node.t0, node.t1, &mut hits);
-            for &m in &hits {
-                if self.linked(node, &self.nodes[m as usize]).is_some() {
-                    self.sets.union(id, m);
-                }
-            }
-        }
-        self.scratch = hits;
-    }
-
     /// The distance when two located nodes link, in metres.
     #[inline]
     fn linked(&self, a: &Node, b: &Node) -> Option<f64> {
-        match &self.config.link {
-            LinkRule::Fixed(p) => {
-                if (a.t0 - b.t0).abs() > p.link_time_s as f64 {
-                    return None;
-                }
-                within_m(&a.v, &b.v, p.link_distance_m)
-            }
-            LinkRule::Evidence(rule) => {
-                if a.t0 > b.t1 || b.t0 > a.t1 || !self.compatible(a, b) {
-                    return None;
-                }
-                within_m(
-                    &a.v,
-                    &b.v,
-                    rule.radius_m(a.u_m, b.u_m, a.extent_m.max(b.extent_m)),
-                )
-            }
-        }
+        linked(&self.config, a, b)
     }
 
     #[inline]
     fn compatible(&self, a: &Node, b: &Node) -> bool {
-        match self.config.compatibility {
-            Compatibility::All => true,
-            Compatibility::Table if a.other_kinds == 0 && b.other_kinds == 0 => {
-                kinds_compatible(a.kind, a.equipment, b.kind, b.equipment)
-            }
-            // A fix of several kinds is compatible with what any of them is.
-            Compatibility::Table => kinds_of(a)
-                .any(|ka| kinds_of(b).any(|kb| kinds_compatible(ka, a.equipment, kb, b.equipment))),
-        }
+        compatible(&self.config, a, b)
     }
 
     /// The fusion of everything added so far. The engine keeps its state: more
@@ -679,6 +648,163 @@ impl<'o> Interner<'o> {
 /// The node and facts of an observation (`source` and `party` interned, `info` the
 /// source's grade), its `source_ref` and bearing stored in `arena`: what the engine keeps
 /// of it, before it is linked with anything.
+fn level_of(levels: &[Level], u_m: f64) -> u8 {
+    levels
+        .iter()
+        .position(|l| u_m <= l.bound_u_m)
+        .unwrap_or(levels.len() - 1) as u8
+}
+
+/// The largest radius at which `node` can link with a node of uncertainty ≤
+/// `other_max_m` and extent ≤ `other_extent_m`.
+fn search_radius_m(
+    config: &FusionConfig,
+    node: &Node,
+    other_max_m: f64,
+    other_extent_m: f64,
+) -> f64 {
+    match &config.link {
+        LinkRule::Fixed(p) => p.link_distance_m,
+        LinkRule::Evidence(rule) => {
+            rule.radius_m(node.u_m, other_max_m, node.extent_m.max(other_extent_m))
+        }
+    }
+}
+
+/// The distance when two located nodes link, in metres.
+#[inline]
+fn linked(config: &FusionConfig, a: &Node, b: &Node) -> Option<f64> {
+    match &config.link {
+        LinkRule::Fixed(p) => {
+            if (a.t0 - b.t0).abs() > p.link_time_s as f64 {
+                return None;
+            }
+            within_m(&a.v, &b.v, p.link_distance_m)
+        }
+        LinkRule::Evidence(rule) => {
+            if a.t0 > b.t1 || b.t0 > a.t1 || !compatible(config, a, b) {
+                return None;
+            }
+            within_m(
+                &a.v,
+                &b.v,
+                rule.radius_m(a.u_m, b.u_m, a.extent_m.max(b.extent_m)),
+            )
+        }
+    }
+}
+
+#[inline]
+fn compatible(config: &FusionConfig, a: &Node, b: &Node) -> bool {
+    match config.compatibility {
+        Compatibility::All => true,
+        Compatibility::Table if a.other_kinds == 0 && b.other_kinds == 0 => {
+            kinds_compatible(a.kind, a.equipment, b.kind, b.equipment)
+        }
+        // A fix of several kinds is compatible with what any of them is.
+        Compatibility::Table => kinds_of(a)
+            .any(|ka| kinds_of(b).any(|kb| kinds_compatible(ka, a.equipment, kb, b.equipment))),
+    }
+}
+
+/// What linking an anchor touches: the anchor levels and the sets.
+struct AnchorLinks<'f, 'a> {
+    config: &'f FusionConfig<'a>,
+    nodes: &'f [Node],
+    sets: &'f mut DisjointSets,
+    levels: &'f mut [Level],
+    scratch: &'f mut Vec<u32>,
+}
+
+impl AnchorLinks<'_, '_> {
+    /// Links node `id`, if an anchor (its level set), with the anchors before it and
+    /// indexes it in its level.
+    fn link(&mut self, id: u32) {
+        let node = &self.nodes[id as usize];
+        if node.role != Role::Anchor {
+            return;
+        }
+        let hits = &mut *self.scratch;
+        for l in self.levels.iter() {
+            let radius = search_radius_m(self.config, node, l.max_u_m, l.max_extent_m);
+            Fuser::candidates(&l.grid, node, radius, node.t0, node.t1, hits);
+            for &m in hits.iter() {
+                if linked(self.config, node, &self.nodes[m as usize]).is_some() {
+                    self.sets.union(id, m);
+                }
+            }
+        }
+        let level = &mut self.levels[node.level as usize];
+        level.max_extent_m = level.max_extent_m.max(node.extent_m);
+        level.max_u_m = level.max_u_m.max(node.u_m);
+        level.grid.insert(id, node.pos, node.t0, node.t1);
+    }
+}
+
+/// The indexes of coarse reports, bearings and located reports, which anchor linking never
+/// reads.
+struct OtherIndexes<'f, 'a> {
+    config: &'f FusionConfig<'a>,
+    nodes: &'f [Node],
+    facts: &'f [Facts],
+    source_info: &'f [SourceInfo],
+    arena: &'f Arena,
+    coarse: &'f mut Vec<u32>,
+    coarse_levels: &'f mut [Level],
+    bearings: &'f mut Vec<u32>,
+    bearing_grid: &'f mut Grid,
+    bearing_max_range_m: &'f mut f64,
+    activity_grid: &'f mut Grid,
+    coverage_grid: &'f mut Grid,
+    observer_grid: &'f mut Grid,
+}
+
+impl OtherIndexes<'_, '_> {
+    /// Indexes node `id`: a coarse report or bearing by its role, a located node by its
+    /// kind and source.
+    fn index(&mut self, id: u32) {
+        let node = &self.nodes[id as usize];
+        let info = self.source_info[node.source as usize];
+        match node.role {
+            Role::Coarse => {
+                self.coarse.push(id);
+                let k = self
+                    .coarse_levels
+                    .iter()
+                    .position(|l| node.u_m <= l.bound_u_m)
+                    .unwrap_or(self.coarse_levels.len().saturating_sub(1));
+                if let Some(level) = self.coarse_levels.get_mut(k) {
+                    level.max_u_m = level.max_u_m.max(node.u_m);
+                    level.max_extent_m = level.max_extent_m.max(node.extent_m);
+                    level.grid.insert(id, node.pos, node.t0, node.t1);
+                }
+            }
+            Role::Bearing => {
+                let bearing = self.facts[id as usize]
+                    .bearing
+                    .and_then(|b| self.arena.bearings.get(b as usize));
+                if let (LinkRule::Evidence(rule), Some(b)) = (&self.config.link, bearing) {
+                    *self.bearing_max_range_m =
+                        self.bearing_max_range_m.max(bearing_range_m(b, rule));
+                }
+                self.bearings.push(id);
+                self.bearing_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            Role::Anchor | Role::Alone | Role::Fix => {}
+        }
+        // Located nodes, and only they, have an uncertainty (at least 1 m).
+        if node.u_m > 0.0 {
+            if node.kind != Kind::ThermalAnomaly {
+                self.activity_grid.insert(id, node.pos, node.t0, node.t1);
+                self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+            if info.discipline != Discipline::Party {
+                self.observer_grid.insert(id, node.pos, node.t0, node.t1);
+            }
+        }
+    }
+}
+
 fn prepare(
     config: &FusionConfig<'_>,
     info: SourceInfo,
