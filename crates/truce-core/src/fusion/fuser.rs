@@ -2405,15 +2405,31 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
     }
 
-    /// The incident of one group of node ids (ascending, fixes last), with its sort key;
-    /// `None` for a group of fixes only. Reads the snapshot only, so that groups can be built
-    /// in parallel.
-    fn incident(
-        &self,
-        ids: &[u32],
-        tables: &Tables,
-        scratch: &mut Scratch,
-    ) -> Option<(IncidentKey<'f>, FusedIncident)> {
+    /// The sort key of one group of node ids (ascending, fixes last): its earliest member's;
+    /// `None` for a group of fixes only.
+    fn group_key(&self, ids: &[u32], rank: &[u32]) -> Option<IncidentKey<'f>> {
+        let fuser = self.fuser;
+        let n = fuser.nodes.len();
+        let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
+        let mut earliest: Option<u32> = None;
+        for &i in real {
+            let at = fuser.facts[i as usize].observed_at;
+            // By time first (the key's first part), the whole key only on a tie.
+            let before = |e: u32| {
+                let other = fuser.facts[e as usize].observed_at;
+                at < other || (at == other && self.key_of(rank, i) < self.key_of(rank, e))
+            };
+            if earliest.is_none_or(before) {
+                earliest = Some(i);
+            }
+        }
+        earliest.map(|e| self.key_of(rank, e))
+    }
+
+    /// The incident of one group of node ids (ascending, fixes last) that has a key (a member
+    /// other than fixes: see [`Self::group_key`]). Reads the snapshot only, so that groups can
+    /// be built in parallel.
+    fn incident(&self, ids: &[u32], tables: &Tables, scratch: &mut Scratch) -> FusedIncident {
         let fuser = self.fuser;
         let n = fuser.nodes.len();
         let Tables {
@@ -2425,9 +2441,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let sound_speed = *sound_speed;
         // Ids ascend, fixes (≥ n) last.
         let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
-        if real.is_empty() {
-            return None;
-        }
         let mut members: Vec<usize> = real
             .iter()
             .map(|&i| fuser.nodes[i as usize].index)
@@ -2435,9 +2448,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         members.sort_unstable();
 
         // Times: acoustic bearings placed at a range heard the event earlier.
-        let mut first_at: Option<DateTime<Utc>> = None;
-        let mut last_at: Option<DateTime<Utc>> = None;
-        let mut earliest: Option<u32> = None;
+        // Folded over the members (at least one).
+        let mut first_at = DateTime::<Utc>::MAX_UTC;
+        let mut last_at = DateTime::<Utc>::MIN_UTC;
         for &i in real {
             let node = &fuser.nodes[i as usize];
             let facts = &fuser.facts[i as usize];
@@ -2448,21 +2461,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             {
                 at -= Duration::milliseconds((r / sound_speed * 1000.0).round() as i64);
             }
-            first_at = Some(first_at.map_or(at, |f| f.min(at)));
-            last_at = Some(last_at.map_or(facts.last_at, |l| l.max(facts.last_at)));
-            // By time first (the key's first part), the whole key only on a tie.
-            let before = |e: u32| {
-                let other = fuser.facts[e as usize].observed_at;
-                facts.observed_at < other
-                    || (facts.observed_at == other && self.key_of(rank, i) < self.key_of(rank, e))
-            };
-            if earliest.is_none_or(before) {
-                earliest = Some(i);
-            }
+            first_at = first_at.min(at);
+            last_at = last_at.max(facts.last_at);
         }
-        let (Some(first_at), Some(last_at), Some(earliest)) = (first_at, last_at, earliest) else {
-            return None;
-        };
 
         // Location: inverse-variance mean of located members and fixes.
         // Summed in caller-index order, so that the result does not depend on arrival.
@@ -2549,7 +2550,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             context,
         };
         grade(&mut incident, &fuser.sources, rules);
-        Some((self.key_of(rank, earliest), incident))
+        incident
     }
 
     /// The order of incidents by their earliest member: see [`IncidentKey`].
@@ -2648,34 +2649,29 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             rules,
             rank,
         };
-        // Each group on its own (in parallel), collected in group order.
+        // Each group's key first (small pairs, sorted; keys are distinct), then each incident
+        // built on its own (in parallel) straight into its place in key order.
         let this = &self;
-        let mut built: Vec<Option<(IncidentKey<'_>, FusedIncident)>> = (0..groups as usize)
+        let mut order: Vec<(IncidentKey<'_>, u32)> = (0..groups as usize)
             .into_par_iter()
             .with_min_len(1024)
-            .map_init(Scratch::default, |scratch, g| {
+            .filter_map(|g| {
+                let ids = &flat[start[g] as usize..start[g + 1] as usize];
+                this.group_key(ids, &tables.rank).map(|key| (key, g as u32))
+            })
+            .collect();
+        order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut incidents: Vec<FusedIncident> = order
+            .par_iter()
+            .with_min_len(1024)
+            .map_init(Scratch::default, |scratch, &(_, g)| {
+                let g = g as usize;
                 let ids = &flat[start[g] as usize..start[g + 1] as usize];
                 this.incident(ids, &tables, scratch)
             })
             .collect();
-        let rules = tables.rules;
-        // Sort small (key, position) pairs (keys are distinct), then put each incident in its
-        // place in `built` itself (groups come nearly in key order: most stay where they are).
-        let mut order: Vec<(IncidentKey<'_>, u32)> = built
-            .iter()
-            .enumerate()
-            .filter_map(|(k, b)| b.as_ref().map(|(key, _)| (*key, k as u32)))
-            .collect();
-        order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut from: Vec<u32> = order.iter().map(|&(_, position)| position).collect();
         drop(order);
-        from.extend((0..built.len() as u32).filter(|&k| built[k as usize].is_none()));
-        permute(&mut built, &mut from);
-        drop(from);
-        let mut incidents: Vec<FusedIncident> = built
-            .into_iter()
-            .filter_map(|b| b.map(|(_, i)| i))
-            .collect();
+        let rules = tables.rules;
         incidents
             .par_iter_mut()
             .enumerate()
@@ -2886,23 +2882,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 }
 
-/// Rearranges `items` so that position `k` holds what was at `from[k]` (`from` a permutation
-/// of the positions, used up as the marks of what is done), each item moved once.
-fn permute<T>(items: &mut [T], from: &mut [u32]) {
-    for start in 0..from.len().min(items.len()) {
-        let mut k = start;
-        loop {
-            let f = from[k] as usize;
-            from[k] = k as u32;
-            if f == start || f == k || f >= items.len() {
-                break;
-            }
-            items.swap(k, f);
-            k = f;
-        }
-    }
-}
-
 /// The order of incidents: their earliest member's (time, source by name, source_ref,
 /// caller index).
 type IncidentKey<'f> = (DateTime<Utc>, u32, &'f str, usize);
@@ -3018,22 +2997,4 @@ fn weighted_location<'n>(nodes: impl Iterator<Item = &'n Node> + Clone) -> Optio
     }
     let uncertainty = (1.0 / weight + spread / weight).sqrt();
     Some((position, uncertainty))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::permute;
-
-    #[test]
-    fn permute_moves_each_item_to_its_place() {
-        let from = [3u32, 0, 4, 1, 2, 5];
-        let mut items: Vec<char> = "abcdef".chars().collect();
-        permute(&mut items, &mut from.clone());
-        let expected: Vec<char> = from
-            .iter()
-            .map(|&f| "abcdef".as_bytes()[f as usize] as char)
-            .collect();
-        assert_eq!(items, expected);
-        assert_eq!(items.iter().collect::<String>(), "daebcf");
-    }
 }
