@@ -189,13 +189,12 @@ pub fn count_in_force(
         first_day: effective_s.div_euclid(86_400),
         slots: agreement.zones.len() + 1,
     };
-    let exact = method == Method::Exact;
     let counts = match &points.positions {
         Positions::E7(positions) => {
-            count_by_method(positions, points, &window, agreement, assessor, exact)
+            count_by_method(positions, points, &window, agreement, assessor, method)
         }
         Positions::Degrees(positions) => {
-            count_by_method(positions, points, &window, agreement, assessor, exact)
+            count_by_method(positions, points, &window, agreement, assessor, method)
         }
     };
     DayCounts {
@@ -223,12 +222,11 @@ fn count_by_method<P: BulkPoint + Sync>(
     w: &Window,
     agreement: &Agreement,
     assessor: &Assessor,
-    exact: bool,
+    method: Method,
 ) -> Vec<u64> {
-    if exact {
-        count(positions, points, w, &ByExactDefinitions(agreement))
-    } else {
-        count(positions, points, w, &ByGrid(assessor.grid().view()))
+    match method {
+        Method::Exact => count(positions, points, w, &ByExactDefinitions(agreement)),
+        Method::Grid => count(positions, points, w, &ByGrid(assessor.grid().view())),
     }
 }
 
@@ -336,8 +334,9 @@ fn count<P: Sync>(
     for (day, job_counts) in per_job {
         let base = (day - w.first_day) as usize * stride;
         for (code, &n) in job_counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
-            // Codes of a grid with `slots - 1` bands are below `stride`.
-            counts[base + code.min(stride - 1)] += n;
+            // A code is zone * 2 + side, zone at most the number of zones: below `stride`.
+            debug_assert!(code < stride, "code {code} of {stride}");
+            counts[base + code] += n;
         }
     }
     counts

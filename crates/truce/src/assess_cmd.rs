@@ -66,8 +66,6 @@ pub fn run(args: AssessArgs) -> Result<()> {
     let day_counts = count_in_force(&points, &agreement, &assessor, method);
     let assess_s = started.elapsed().as_secs_f64();
 
-    let effective_s = agreement.effective_at.timestamp();
-    let expires_s = agreement.expires_at.map_or(i64::MAX, |t| t.timestamp());
     let (stride, slots) = (day_counts.stride, agreement.zones.len() + 1);
     let mut tally = Tally::new(&agreement);
     let mut total = 0u64;
@@ -98,7 +96,7 @@ pub fn run(args: AssessArgs) -> Result<()> {
     for &t in points
         .unlocated_at_s
         .iter()
-        .filter(|&&t| effective_s <= t && t < expires_s)
+        .filter(|&&t| DateTime::from_timestamp(t, 0).is_some_and(|at| agreement.is_in_force_at(at)))
     {
         tally.add_observation(day_of(t.div_euclid(86_400))?, None);
         total += 1;
