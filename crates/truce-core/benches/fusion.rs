@@ -156,6 +156,17 @@ fn scene(n: usize) -> Vec<Observation> {
     out
 }
 
+/// This process's minor page faults and user and system CPU seconds so far (Linux:
+/// `/proc/self/stat`, times in clock ticks of 1/100 s); `None` elsewhere.
+fn cpu_s() -> Option<(f64, f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) and its closing parenthesis:
+    // the 10th (minflt) and the 14th and 15th (utime, stime) of the whole line.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let field = |k: usize| fields.get(k - 3)?.parse::<f64>().ok();
+    Some((field(10)?, field(14)? / 100.0, field(15)? / 100.0))
+}
+
 fn main() {
     let n: usize = std::env::var("FUSION_BENCH_N")
         .ok()
@@ -188,6 +199,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
+    let cpu_before = cpu_s();
     let fusion = if std::env::var("FUSION_BENCH_PHASES").is_ok() {
         let mut fuser = truce_core::fusion::Fuser::new(sources.clone(), Default::default());
         let mut order: Vec<(i64, usize)> = observations
@@ -206,6 +218,14 @@ fn main() {
         fuse(&observations, &sources)
     };
     let seconds = started.elapsed().as_secs_f64();
+    if let (Some((f0, u0, s0)), Some((f1, u1, s1))) = (cpu_before, cpu_s()) {
+        println!(
+            "cpu of the fusion: user {:.1} s, system {:.1} s, {:.0} thousand page faults",
+            u1 - u0,
+            s1 - s0,
+            (f1 - f0) / 1e3
+        );
+    }
     let mut by_status = std::collections::BTreeMap::new();
     for i in &fusion.incidents {
         *by_status.entry(i.status.as_str()).or_insert(0usize) += 1;
