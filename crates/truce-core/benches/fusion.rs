@@ -14,6 +14,11 @@ use truce_core::fusion::{Discipline, Reliability, SourceInfo, SourceRegistry, fu
 use truce_core::{Bearing, Equipment, EquipmentClass, Kind, Location, Observation, ObservationKey};
 use truce_geo::LonLat;
 
+/// The allocator of the `truce` binary (see its `main.rs`), so that the bench measures what
+/// `truce` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Rng(u64);
 
 impl Rng {

@@ -15,5 +15,6 @@ pub mod replay;
 pub use agreement::{Agreement, AgreementGeometry, FusionParams, Party, PartySide, Zone};
 pub use assess::{Assessment, Assessor, ZoneRef};
 pub use observation::{
-    Bearing, Equipment, EquipmentClass, Evidence, Kind, Location, Observation, ObservationKey,
+    Bearing, Equipment, EquipmentClass, Evidence, Kind, KindSet, Location, Observation,
+    ObservationKey,
 };

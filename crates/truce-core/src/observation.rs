@@ -60,6 +60,63 @@ impl Kind {
     }
 }
 
+/// A set of kinds, one bit each: no allocation, iterated in [`Kind`] order (so a set prints
+/// and compares as the sorted list of its kinds would).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct KindSet(u16);
+
+const _: () = assert!(Kind::ALL.len() <= 16);
+
+impl KindSet {
+    pub const EMPTY: KindSet = KindSet(0);
+
+    pub fn of(kind: Kind) -> KindSet {
+        KindSet(1 << kind as u16)
+    }
+
+    pub fn insert(&mut self, kind: Kind) {
+        self.0 |= 1 << kind as u16;
+    }
+
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & (1 << kind as u16) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The set without `kind`.
+    pub fn without(self, kind: Kind) -> KindSet {
+        KindSet(self.0 & !(1 << kind as u16))
+    }
+
+    /// The kinds in [`Kind`] order.
+    pub fn iter(self) -> impl Iterator<Item = Kind> {
+        Kind::ALL.into_iter().filter(move |&k| self.contains(k))
+    }
+}
+
+impl FromIterator<Kind> for KindSet {
+    fn from_iter<I: IntoIterator<Item = Kind>>(kinds: I) -> KindSet {
+        let mut set = KindSet::EMPTY;
+        for kind in kinds {
+            set.insert(kind);
+        }
+        set
+    }
+}
+
+impl std::fmt::Debug for KindSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Military equipment classes. The names are the wire names of `observation.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EquipmentClass {

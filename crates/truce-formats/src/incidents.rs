@@ -30,7 +30,7 @@ fn rounded(x: f64, decimals: i32) -> Value {
 /// indices refer to.
 pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> Value {
     let mut o = Map::new();
-    o.insert("id".into(), json!(incident.id));
+    o.insert("id".into(), json!(incident.id.as_str()));
     o.insert("status".into(), json!(incident.status.as_str()));
     o.insert("confidence".into(), rounded(incident.confidence, 4));
     o.insert("first_at".into(), json!(time(incident.first_at)));
@@ -68,7 +68,7 @@ pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> 
             .iter()
             .map(|s| {
                 json!({
-                    "source": s.source,
+                    "source": s.source.as_str(),
                     "reliability": s.info.reliability.as_str(),
                     "discipline": s.info.discipline.as_str(),
                     "reports": s.reports,
@@ -87,7 +87,7 @@ pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> 
             }),
         );
     }
-    if let Some(b) = incident.sector {
+    if let Some(b) = incident.sector.as_deref() {
         let mut sector = Map::new();
         sector.insert(
             "observer".into(),

@@ -78,8 +78,11 @@
 //! With [`LinkRule::Fixed`] every located observation is an anchor, every pair within the
 //! distance and time links, and bearings stay alone: exactly `replay.md`'s incidents.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
+use smol_str::{SmolStr, SmolStrBuilder};
 use truce_geo::{EARTH_RADIUS_M, LonLat, UnitVector, central_angle_rad};
 
 use super::bearings::{
@@ -94,7 +97,7 @@ use super::{
     Discipline, DismissalContext, FusedIncident, Fusion, Reliability, SourceEvidence, SourceInfo,
     SourceRegistry,
 };
-use crate::observation::{Bearing, Equipment, Kind, Observation};
+use crate::observation::{Bearing, Equipment, Kind, KindSet, Observation};
 
 /// Windows longer than this are clamped for linking (an `observed_until` weeks later).
 const MAX_WINDOW_S: f64 = 7.0 * 86_400.0;
@@ -135,7 +138,7 @@ struct Node {
     kind: Kind,
     /// For a fix whose bearings report several kinds (an array may take a launch for an
     /// impact): the others, one bit per `Kind as usize`. Zero for every report.
-    other_kinds: u16,
+    other_kinds: KindSet,
     equipment: Option<Equipment>,
     role: Role,
     level: u8,
@@ -225,7 +228,7 @@ pub struct Fuser<'a> {
     config: FusionConfig<'a>,
     nodes: Vec<Node>,
     facts: Vec<Facts>,
-    source_names: Vec<String>,
+    source_names: Vec<SmolStr>,
     source_ids: FxHashMap<String, u32>,
     source_info: Vec<SourceInfo>,
     party_names: Vec<String>,
@@ -348,13 +351,14 @@ impl<'a> Fuser<'a> {
         let source = self.intern_source(&observation.key.source);
         let party = observation.party.as_deref().map(|p| self.intern_party(p));
         let info = self.source_info[source as usize];
-        let (node, facts) = prepare(
-            &self.config,
-            info,
-            (index, observation),
-            (source, party),
-            &mut self.arena,
-        );
+        let (source_ref, bearing) = self.arena.keep(observation);
+        let kept = Kept {
+            source,
+            party,
+            source_ref,
+            bearing,
+        };
+        let (node, facts) = prepare(&self.config, info, (index, observation), kept);
         let id = self.sets.push();
         debug_assert_eq!(id as usize, self.nodes.len());
         self.nodes.push(node);
@@ -368,27 +372,38 @@ impl<'a> Fuser<'a> {
     /// locality: the result does not depend on it).
     pub fn add_all(&mut self, observations: &[Observation]) {
         const CHUNK: usize = 1 << 14;
-        // Sources and parties, named chunk by chunk (in parallel), interned in chunk order.
-        let named: Vec<NamedChunk<'_>> = observations
+        // Chunk by chunk (in parallel): sources and parties numbered within the chunk,
+        // `source_ref`s and bearings kept in the chunk's arena.
+        let mut named: Vec<NamedChunk<'_>> = observations
             .par_chunks(CHUNK)
             .map(|chunk| {
                 let (mut sources, mut parties) = (Interner::default(), Interner::default());
-                let ids = chunk
+                let mut arena = Arena::default();
+                let kept = chunk
                     .iter()
                     .map(|o| {
-                        let party = o.party.as_deref().map_or(u32::MAX, |p| parties.id(p));
-                        (sources.id(&o.key.source), party)
+                        let party = o.party.as_deref().map(|p| parties.id(p));
+                        let (source_ref, bearing) = arena.keep(o);
+                        Kept {
+                            source: sources.id(&o.key.source),
+                            party,
+                            source_ref,
+                            bearing,
+                        }
                     })
                     .collect();
                 NamedChunk {
                     sources,
                     parties,
-                    ids,
+                    arena,
+                    kept,
                 }
             })
             .collect();
-        let mut ids: Vec<(u32, Option<u32>)> = Vec::with_capacity(observations.len());
-        for chunk in named {
+        // Interned and the arenas appended in chunk order, then each chunk's numbers made
+        // the engine's (in parallel, in place).
+        let mut renumbering = Vec::with_capacity(named.len());
+        for chunk in &named {
             let sources: Vec<u32> = chunk
                 .sources
                 .names
@@ -401,69 +416,58 @@ impl<'a> Fuser<'a> {
                 .iter()
                 .map(|p| self.intern_party(p))
                 .collect();
-            ids.extend(
-                chunk
-                    .ids
-                    .iter()
-                    .map(|&(s, p)| (sources[s as usize], parties.get(p as usize).copied())),
-            );
-        }
-        // Each observation prepared on its own.
-        let (config, info) = (&self.config, &self.source_info);
-        let prepared: Vec<(Vec<Node>, Vec<Facts>, Arena)> = observations
-            .par_chunks(CHUNK)
-            .zip(ids.par_chunks(CHUNK))
-            .enumerate()
-            .map(|(c, (chunk, ids))| {
-                let mut arena = Arena::default();
-                let (nodes, facts) = chunk
-                    .iter()
-                    .zip(ids)
-                    .enumerate()
-                    .map(|(k, (o, &(source, party)))| {
-                        let index = c * CHUNK + k;
-                        let info = info[source as usize];
-                        prepare(config, info, (index, o), (source, party), &mut arena)
-                    })
-                    .unzip();
-                (nodes, facts, arena)
-            })
-            .collect();
-        drop(ids);
-        // The chunks' arenas appended in chunk order; where each chunk's begin.
-        let mut offsets: Vec<(u32, u32)> = Vec::with_capacity(prepared.len());
-        for (_, _, arena) in &prepared {
-            offsets.push((
+            let offsets = (
                 self.arena.refs.len() as u32,
                 self.arena.bearings.len() as u32,
-            ));
-            self.arena.refs.push_str(&arena.refs);
-            self.arena.bearings.extend_from_slice(&arena.bearings);
+            );
+            self.arena.refs.push_str(&chunk.arena.refs);
+            self.arena.bearings.extend_from_slice(&chunk.arena.bearings);
+            renumbering.push((sources, parties, offsets));
         }
-        // Stored and linked in time order: neighbours in time are neighbours in memory.
-        let mut order: Vec<(i64, u32, u32)> = (0..observations.len())
-            .into_par_iter()
-            .map(|i| {
-                let at = prepared[i / CHUNK].1[i % CHUNK].observed_at;
+        named.par_iter_mut().zip(&renumbering).for_each(
+            |(chunk, (sources, parties, (refs, bearings)))| {
+                for k in &mut chunk.kept {
+                    k.source = sources[k.source as usize];
+                    k.party = k.party.map(|p| parties[p as usize]);
+                    k.source_ref.0 += refs;
+                    k.bearing = k.bearing.map(|b| b + bearings);
+                }
+            },
+        );
+        drop(renumbering);
+        // Prepared and stored in time order (neighbours in time are neighbours in memory),
+        // each observation on its own, straight into place.
+        let mut order: Vec<(i64, u32, u32)> = observations
+            .par_iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let at = o.observed_at;
                 (at.timestamp(), at.timestamp_subsec_nanos(), i as u32)
             })
             .collect();
         order.par_sort_unstable();
         let first = self.nodes.len();
-        self.nodes.par_extend(order.par_iter().map(|&(_, _, i)| {
+        let (config, info) = (&self.config, &self.source_info);
+        let prepared = order.par_iter().map(|&(_, _, i)| {
             let i = i as usize;
-            prepared[i / CHUNK].0[i % CHUNK]
-        }));
-        self.facts.par_extend(order.par_iter().map(|&(_, _, i)| {
-            let (c, i) = (i as usize / CHUNK, i as usize % CHUNK);
-            let mut facts = prepared[c].1[i].clone();
-            facts.source_ref.0 += offsets[c].0;
-            if let Some(b) = facts.bearing.as_mut() {
-                *b += offsets[c].1;
-            }
-            facts
-        }));
-        drop((prepared, order));
+            let kept = named[i / CHUNK].kept[i % CHUNK];
+            prepare(
+                config,
+                info[kept.source as usize],
+                (i, &observations[i]),
+                kept,
+            )
+        });
+        if first == 0 {
+            // Into the room `reserve` made.
+            prepared.unzip_into_vecs(&mut self.nodes, &mut self.facts);
+        } else {
+            let (mut nodes, mut facts) = (Vec::new(), Vec::new());
+            prepared.unzip_into_vecs(&mut nodes, &mut facts);
+            self.nodes.append(&mut nodes);
+            self.facts.append(&mut facts);
+        }
+        drop((named, order));
         let last = self.nodes.len();
         for _ in first..last {
             self.sets.push();
@@ -561,7 +565,7 @@ impl<'a> Fuser<'a> {
             return id;
         }
         let id = self.source_names.len() as u32;
-        self.source_names.push(name.to_owned());
+        self.source_names.push(SmolStr::new(name));
         self.source_info.push(self.sources.lookup(name));
         self.source_ids.insert(name.to_owned(), id);
         id
@@ -620,12 +624,51 @@ struct Arena {
     bearings: Vec<Bearing>,
 }
 
-/// The sources and parties of a chunk of observations, numbered within the chunk (a party's
-/// number `u32::MAX` for none).
+impl Arena {
+    /// Keeps `observation`'s `source_ref` and its bearing, if usable; returns where (see
+    /// [`Kept`]).
+    fn keep(&mut self, observation: &Observation) -> ((u32, u32), Option<u32>) {
+        let start = self.refs.len();
+        self.refs.push_str(&observation.key.source_ref);
+        let source_ref = (start as u32, (self.refs.len() - start) as u32);
+        let bearing = usable_bearing(observation).map(|b| {
+            self.bearings.push(b);
+            (self.bearings.len() - 1) as u32
+        });
+        (source_ref, bearing)
+    }
+}
+
+/// An observation's bearing, unless it cannot be used (observer off the globe, azimuth or
+/// sigma not a number, negative sigma).
+fn usable_bearing(observation: &Observation) -> Option<Bearing> {
+    observation.bearing.filter(|b| {
+        b.observer.is_valid()
+            && b.azimuth_deg.is_finite()
+            && b.sigma_deg.is_finite()
+            && b.sigma_deg >= 0.0
+    })
+}
+
+/// A chunk of observations' sources and parties, numbered within the chunk, and their
+/// `source_ref`s and bearings, kept in the chunk's own arena.
 struct NamedChunk<'o> {
     sources: Interner<'o>,
     parties: Interner<'o>,
-    ids: Vec<(u32, u32)>,
+    arena: Arena,
+    kept: Vec<Kept>,
+}
+
+/// An observation's interned source and party, and where its `source_ref` and bearing are
+/// kept in an [`Arena`].
+#[derive(Clone, Copy)]
+struct Kept {
+    source: u32,
+    party: Option<u32>,
+    /// Start and length in `Arena::refs`.
+    source_ref: (u32, u32),
+    /// Index into `Arena::bearings`.
+    bearing: Option<u32>,
 }
 
 /// Names numbered in order of first appearance.
@@ -645,9 +688,6 @@ impl<'o> Interner<'o> {
     }
 }
 
-/// The node and facts of an observation (`source` and `party` interned, `info` the
-/// source's grade), its `source_ref` and bearing stored in `arena`: what the engine keeps
-/// of it, before it is linked with anything.
 fn level_of(levels: &[Level], u_m: f64) -> u8 {
     levels
         .iter()
@@ -698,7 +738,7 @@ fn linked(config: &FusionConfig, a: &Node, b: &Node) -> Option<f64> {
 fn compatible(config: &FusionConfig, a: &Node, b: &Node) -> bool {
     match config.compatibility {
         Compatibility::All => true,
-        Compatibility::Table if a.other_kinds == 0 && b.other_kinds == 0 => {
+        Compatibility::Table if a.other_kinds.is_empty() && b.other_kinds.is_empty() => {
             kinds_compatible(a.kind, a.equipment, b.kind, b.equipment)
         }
         // A fix of several kinds is compatible with what any of them is.
@@ -805,12 +845,14 @@ impl OtherIndexes<'_, '_> {
     }
 }
 
+/// The node and facts of an observation (`info` its source's grade, `kept` where its
+/// `source_ref` and bearing are kept): what the engine keeps of it, before it is linked
+/// with anything.
 fn prepare(
     config: &FusionConfig<'_>,
     info: SourceInfo,
     (index, observation): (usize, &Observation),
-    (source, party): (u32, Option<u32>),
-    arena: &mut Arena,
+    kept: Kept,
 ) -> (Node, Facts) {
     let at_s = seconds(observation.observed_at);
     let last_at = observation
@@ -818,13 +860,7 @@ fn prepare(
         .filter(|u| *u >= observation.observed_at)
         .unwrap_or(observation.observed_at);
     let until_s = seconds(last_at);
-    let bearing = observation.bearing.filter(|b| {
-        b.observer.is_valid()
-            && b.azimuth_deg.is_finite()
-            && b.sigma_deg.is_finite()
-            && b.sigma_deg >= 0.0
-    });
-
+    let bearing = usable_bearing(observation);
     let located = observation
         .location
         .filter(|l| l.position.is_valid() && !l.uncertainty_m.is_nan());
@@ -843,11 +879,11 @@ fn prepare(
         u_m: 0.0,
         extent_m: 0.0,
         kind,
-        other_kinds: 0,
+        other_kinds: KindSet::EMPTY,
         equipment: observation.equipment,
         role: Role::Alone,
         level: 0,
-        source,
+        source: kept.source,
     };
     match &config.link {
         LinkRule::Fixed(p) => {
@@ -894,19 +930,12 @@ fn prepare(
     }
 
     let facts = Facts {
-        source_ref: {
-            let start = arena.refs.len();
-            arena.refs.push_str(&observation.key.source_ref);
-            (start as u32, (arena.refs.len() - start) as u32)
-        },
+        source_ref: kept.source_ref,
         observed_at: observation.observed_at,
         last_at,
         credibility: observation.credibility,
-        party,
-        bearing: bearing.map(|b| {
-            arena.bearings.push(b);
-            (arena.bearings.len() - 1) as u32
-        }),
+        party: kept.party,
+        bearing: kept.bearing,
     };
     (node, facts)
 }
@@ -1478,13 +1507,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let mut t0 = f64::INFINITY;
             let mut t1 = f64::NEG_INFINITY;
             let mut first = fuser.nodes[fuser.bearings[kept[0]] as usize];
-            let mut kinds = 0u16;
+            let mut kinds = KindSet::EMPTY;
             for (&k, range) in kept.iter().zip(&fix.ranges_m) {
                 let node = fuser.nodes[fuser.bearings[k] as usize];
                 let (w0, w1) = self.bearing_window(fuser.bearings[k], *range, rule);
                 t0 = t0.min(w0);
                 t1 = t1.max(w1);
-                kinds |= 1 << node.kind as u16;
+                kinds.insert(node.kind);
                 if (node.at_s, node.index) < (first.at_s, first.index) {
                     first = node;
                 }
@@ -1504,7 +1533,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 u_m: u,
                 extent_m: rule.windows[first.kind as usize].extent_m,
                 kind: first.kind,
-                other_kinds: kinds & !(1 << first.kind as u16),
+                other_kinds: kinds.without(first.kind),
                 equipment: first.equipment,
                 role: Role::Fix,
                 level: 0,
@@ -2429,7 +2458,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     /// The incident of one group of node ids (ascending, fixes last) that has a key (a member
     /// other than fixes: see [`Self::group_key`]). Reads the snapshot only, so that groups can
     /// be built in parallel.
-    fn incident(&self, ids: &[u32], tables: &Tables, scratch: &mut Scratch) -> FusedIncident {
+    fn incident(
+        &self,
+        position: usize,
+        ids: &[u32],
+        tables: &Tables,
+        scratch: &mut Scratch,
+    ) -> FusedIncident {
         let fuser = self.fuser;
         let n = fuser.nodes.len();
         let Tables {
@@ -2485,13 +2520,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .filter(|&&i| fuser.bearing_of(i).is_some())
                 .min_by(|&&a, &&b| self.key_of(rank, a).cmp(&self.key_of(rank, b)))
                 .and_then(|&i| fuser.bearing_of(i))
+                .map(Box::new)
         } else {
             None
         };
 
-        let mut kinds: Vec<Kind> = real.iter().map(|&i| fuser.nodes[i as usize].kind).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
+        let kinds: KindSet = real.iter().map(|&i| fuser.nodes[i as usize].kind).collect();
 
         // Sources.
         let by_source = &mut scratch.by_source;
@@ -2515,7 +2549,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     reports: 0,
                     located_reports: 0,
                     best_credibility: None,
-                    kinds: Vec::new(),
+                    kinds: KindSet::EMPTY,
                 });
             }
             if let Some(s) = sources.last_mut() {
@@ -2526,16 +2560,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 if let Some(c) = fuser.facts[i as usize].credibility {
                     s.best_credibility = Some(s.best_credibility.map_or(c, |b| b.min(c)));
                 }
-                if !s.kinds.contains(&node.kind) {
-                    s.kinds.push(node.kind);
-                    s.kinds.sort_unstable();
-                }
+                s.kinds.insert(node.kind);
             }
         }
 
-        let context = self.context(real, &kinds, &sources, &mut scratch.hits);
+        let context = self.context(real, kinds, &sources, &mut scratch.hits);
+        let mut id = SmolStrBuilder::new();
+        let _ = write!(id, "I{}", position + 1);
         let mut incident = FusedIncident {
-            id: String::new(),
+            id: id.finish(),
             status: super::IncidentStatus::Reported,
             confidence: 0.0,
             grading: super::Grading::default(),
@@ -2661,21 +2694,18 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             })
             .collect();
         order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut incidents: Vec<FusedIncident> = order
+        let incidents: Vec<FusedIncident> = order
             .par_iter()
+            .enumerate()
             .with_min_len(1024)
-            .map_init(Scratch::default, |scratch, &(_, g)| {
+            .map_init(Scratch::default, |scratch, (k, &(_, g))| {
                 let g = g as usize;
                 let ids = &flat[start[g] as usize..start[g + 1] as usize];
-                this.incident(ids, &tables, scratch)
+                this.incident(k, ids, &tables, scratch)
             })
             .collect();
         drop(order);
         let rules = tables.rules;
-        incidents
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(k, incident)| incident.id = format!("I{}", k + 1));
         let equipment_groups = self.equipment_groups(&incidents);
         Fusion {
             equipment: equipment::estimates(&equipment_groups, &incidents),
@@ -2689,14 +2719,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     fn context(
         &self,
         real: &[u32],
-        kinds: &[Kind],
+        kinds: KindSet,
         sources: &[SourceEvidence],
         hits: &mut Vec<u32>,
     ) -> DismissalContext {
         let fuser = self.fuser;
         let config = &fuser.config;
         let mut context = DismissalContext::default();
-        if kinds.iter().all(|k| *k == Kind::ThermalAnomaly) {
+        if kinds.iter().all(|k| k == Kind::ThermalAnomaly) {
             // The first report or fix found near enough settles it: the scans stop there.
             let mut isolated = !real.iter().any(|&i| {
                 let node = &fuser.nodes[i as usize];
@@ -2810,7 +2840,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             let mut names: Vec<String> = names
                 .into_iter()
-                .map(|s| fuser.source_names[s as usize].clone())
+                .map(|s| fuser.source_names[s as usize].to_string())
                 .collect();
             names.sort_unstable();
             names.dedup();
@@ -2957,7 +2987,7 @@ fn time_offset(a: &Node, b: &Node) -> f64 {
 fn kinds_of(node: &Node) -> impl Iterator<Item = Kind> + '_ {
     Kind::ALL
         .into_iter()
-        .filter(move |&k| k == node.kind || node.other_kinds & (1 << k as u16) != 0)
+        .filter(move |&k| k == node.kind || node.other_kinds.contains(k))
 }
 
 /// Whether a node's position is a location of its incident (not a bearing's observer).

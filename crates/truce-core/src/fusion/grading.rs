@@ -34,10 +34,10 @@
 use std::fmt::Write as _;
 
 use super::{
-    Discipline, Dismissal, DismissalContext, FusedIncident, Grading, IncidentStatus, Reliability,
-    SourceEvidence, SourceInfo, SourceRegistry,
+    BestByDiscipline, Discipline, Dismissal, DismissalContext, FusedIncident, Grading,
+    IncidentStatus, Reliability, SourceEvidence, SourceInfo, SourceRegistry,
 };
-use crate::observation::Kind;
+use crate::observation::{Kind, KindSet};
 
 /// The grading parameters (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
@@ -85,20 +85,16 @@ impl GradingRules {
 /// incident, the reasons are read for few.
 pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &GradingRules) {
     // Best worth per discipline (in discipline order).
-    let mut best_by_discipline: [Option<(f64, u32)>; 9] = [None; 9];
+    let mut best_by_discipline = BestByDiscipline::default();
     for (k, s) in incident.sources.iter().enumerate() {
         let worth = rules.worth(s.info.reliability, s.best_credibility);
-        let entry = &mut best_by_discipline[s.info.discipline as usize];
-        if entry.is_none_or(|(w, _)| worth > w) {
-            *entry = Some((worth, k as u32));
-        }
+        best_by_discipline.offer(s.info.discipline, worth, k as u32);
     }
-    let independent = best_by_discipline.iter().flatten().count();
+    let independent = best_by_discipline.iter().count();
     let evidence: f64 = 1.0
         - best_by_discipline
             .iter()
-            .flatten()
-            .map(|(w, _)| 1.0 - w)
+            .map(|(_, w, _)| 1.0 - w)
             .product::<f64>();
 
     let direct = incident.sources.iter().position(|s| {
@@ -116,7 +112,7 @@ pub fn grade(incident: &mut FusedIncident, registry: &SourceRegistry, rules: &Gr
         IncidentStatus::Reported
     };
 
-    let dismissal = dismissal(incident, &incident.context, registry, rules);
+    let dismissal = dismissal(incident, &incident.context, registry, rules).map(Box::new);
     let mut confidence = evidence;
     let mut status = evidence_status;
     if dismissal.is_some() {
@@ -143,14 +139,12 @@ pub(super) fn reasons(incident: &FusedIncident) -> Vec<String> {
     for s in sources {
         reasons.push(describe_source(s));
     }
-    let by_discipline: Vec<(Discipline, f64, &str)> = Discipline::ALL
+    let by_discipline: Vec<(Discipline, f64, &str)> = g
+        .best_by_discipline
         .iter()
-        .zip(g.best_by_discipline)
-        .filter_map(|(d, best)| {
-            best.map(|(w, k)| {
-                let name = sources.get(k as usize).map_or("", |s| s.source.as_str());
-                (*d, w, name)
-            })
+        .map(|(d, w, k)| {
+            let name = sources.get(k as usize).map_or("", |s| s.source.as_str());
+            (d, w, name)
         })
         .collect();
     let independent = by_discipline.len();
@@ -281,10 +275,7 @@ fn dismissal(
     registry: &SourceRegistry,
     rules: &GradingRules,
 ) -> Option<Dismissal> {
-    if !incident.kinds.is_empty()
-        && incident.kinds.iter().all(|k| *k == Kind::ThermalAnomaly)
-        && context.isolated
-    {
+    if incident.kinds == KindSet::of(Kind::ThermalAnomaly) && context.isolated {
         return Some(Dismissal::FieldFire {
             isolation_m: rules.isolation_m,
             isolation_s: rules.isolation_s,

@@ -26,9 +26,10 @@ pub use fuser::Fuser;
 pub use grading::{GradingRules, grade};
 
 use chrono::{DateTime, Utc};
+use smol_str::SmolStr;
 use truce_geo::LonLat;
 
-use crate::observation::{Bearing, EquipmentClass, Kind, Observation};
+use crate::observation::{Bearing, EquipmentClass, KindSet, Observation};
 
 /// Admiralty source reliability, `A` (completely reliable) … `F` (cannot be judged).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -200,7 +201,8 @@ impl IncidentStatus {
 /// One source's part in an incident, with the grade it had when the incident was graded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceEvidence {
-    pub source: String,
+    /// (Inline up to 23 bytes; a longer name is shared, not copied.)
+    pub source: SmolStr,
     pub info: SourceInfo,
     /// How many members came from this source.
     pub reports: usize,
@@ -208,8 +210,8 @@ pub struct SourceEvidence {
     pub located_reports: usize,
     /// The best (lowest) information credibility among its members, if any gave one.
     pub best_credibility: Option<u8>,
-    /// The distinct kinds it reported, sorted.
-    pub kinds: Vec<Kind>,
+    /// The distinct kinds it reported.
+    pub kinds: KindSet,
 }
 
 /// What the dismissal rules need to know about an incident's surroundings. Computed when
@@ -235,8 +237,9 @@ impl DismissalContext {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FusedIncident {
     /// Stable for the same input: `I1`, `I2`, … in the order of the incidents' earliest
-    /// members (time, then source, then source_ref).
-    pub id: String,
+    /// members (time, then source, then source_ref). (Names this short are kept inline: no
+    /// allocation.)
+    pub id: SmolStr,
     pub status: IncidentStatus,
     /// 0..=1.
     pub confidence: f64,
@@ -248,8 +251,8 @@ pub struct FusedIncident {
     /// Best estimate of where it happened and its ~95% radius in metres; `None` for an
     /// incident known only by a single bearing.
     pub location: Option<(LonLat, f64)>,
-    /// The distinct kinds of its members, sorted.
-    pub kinds: Vec<Kind>,
+    /// The distinct kinds of its members.
+    pub kinds: KindSet,
     /// Indices into the input slice of observations, ascending.
     pub members: Vec<usize>,
     /// Every source behind the members, sorted by name, with its grade.
@@ -257,7 +260,8 @@ pub struct FusedIncident {
     /// When the location rests on a triangulated fix of bearings: its error ellipse.
     pub fix: Option<ErrorEllipse>,
     /// For an incident known only by bearings: the sector of its earliest bearing.
-    pub sector: Option<Bearing>,
+    /// (Boxed: few incidents have one.)
+    pub sector: Option<Box<Bearing>>,
     pub context: DismissalContext,
 }
 
@@ -274,9 +278,9 @@ impl FusedIncident {
 /// would cost more than fusing them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grading {
-    /// Per discipline (indexed by `Discipline as usize`): the worth of its best report and
-    /// the position in `sources` of the source that made it.
-    pub best_by_discipline: [Option<(f64, u32)>; 9],
+    /// Per discipline: the worth of its best report and the position in `sources` of the
+    /// source that made it.
+    pub best_by_discipline: BestByDiscipline,
     /// The status the evidence alone gives, before any dismissal.
     pub evidence_status: IncidentStatus,
     /// When a direct observation by an `A`/`B` source confirms it: that source's position
@@ -284,18 +288,71 @@ pub struct Grading {
     pub direct: Option<u32>,
     /// The confidence as computed (before it is kept within 0..=1).
     pub confidence: f64,
-    pub dismissal: Option<Dismissal>,
+    /// (Boxed: few incidents are dismissed.)
+    pub dismissal: Option<Box<Dismissal>>,
 }
 
 impl Default for Grading {
     fn default() -> Grading {
         Grading {
-            best_by_discipline: [None; 9],
+            best_by_discipline: BestByDiscipline::default(),
             evidence_status: IncidentStatus::Reported,
             direct: None,
             confidence: 0.0,
             dismissal: None,
         }
+    }
+}
+
+/// Per discipline, the worth of its best report in an incident and the position in the
+/// incident's `sources` of the source that made it (`None` for a discipline with no report).
+/// Prints as the list of those nine options in [`Discipline::ALL`] order.
+#[derive(Clone, Copy, PartialEq)]
+pub struct BestByDiscipline {
+    worth: [f64; 9],
+    /// `u32::MAX` for none.
+    source: [u32; 9],
+}
+
+impl Default for BestByDiscipline {
+    fn default() -> BestByDiscipline {
+        BestByDiscipline {
+            worth: [0.0; 9],
+            source: [u32::MAX; 9],
+        }
+    }
+}
+
+impl BestByDiscipline {
+    /// The worth of `discipline`'s best report and the position of its source.
+    pub fn get(&self, discipline: Discipline) -> Option<(f64, u32)> {
+        let d = discipline as usize;
+        (self.source[d] != u32::MAX).then(|| (self.worth[d], self.source[d]))
+    }
+
+    /// Keeps a report of `worth` by the source at `position` if it is `discipline`'s first
+    /// or worth more than its best so far.
+    pub fn offer(&mut self, discipline: Discipline, worth: f64, position: u32) {
+        if self.get(discipline).is_none_or(|(w, _)| worth > w) {
+            let d = discipline as usize;
+            (self.worth[d], self.source[d]) = (worth, position);
+        }
+    }
+
+    /// The disciplines with a report, in [`Discipline::ALL`] order, each with its best
+    /// report's worth and source position.
+    pub fn iter(&self) -> impl Iterator<Item = (Discipline, f64, u32)> + '_ {
+        Discipline::ALL
+            .into_iter()
+            .filter_map(|d| self.get(d).map(|(w, k)| (d, w, k)))
+    }
+}
+
+impl std::fmt::Debug for BestByDiscipline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(Discipline::ALL.into_iter().map(|d| self.get(d)))
+            .finish()
     }
 }
 

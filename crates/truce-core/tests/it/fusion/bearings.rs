@@ -123,7 +123,10 @@ fn a_single_bearing_stays_a_bearing() {
     };
     assert_eq!(incident.location, None);
     assert_eq!(incident.fix, None);
-    assert_eq!(incident.sector.map(|b| b.azimuth_deg), Some(135.0));
+    assert_eq!(
+        incident.sector.as_deref().map(|b| b.azimuth_deg),
+        Some(135.0)
+    );
     assert_eq!(incident.status, IncidentStatus::Reported);
 }
 

@@ -377,3 +377,50 @@ fn a_satellite_only_picture_dismisses_nothing() {
         ],
     );
 }
+
+#[test]
+fn a_kind_set_is_the_sorted_list_of_its_distinct_kinds() {
+    use truce_core::KindSet;
+    let kinds = [
+        Kind::ThermalAnomaly,
+        Kind::Explosion,
+        Kind::ThermalAnomaly,
+        Kind::Notification,
+    ];
+    let set: KindSet = kinds.into_iter().collect();
+    let mut list = kinds.to_vec();
+    list.sort_unstable();
+    list.dedup();
+    assert_eq!(set.iter().collect::<Vec<_>>(), list);
+    assert_eq!(set.len(), 3);
+    assert_eq!(format!("{set:?}"), format!("{list:?}"));
+    assert!(set.contains(Kind::Explosion) && !set.contains(Kind::Movement));
+    assert_eq!(set.without(Kind::Explosion).len(), 2);
+    assert!(KindSet::EMPTY.is_empty());
+    assert_eq!(
+        KindSet::of(Kind::Movement).iter().collect::<Vec<_>>(),
+        [Kind::Movement]
+    );
+}
+
+#[test]
+fn the_best_report_per_discipline_is_the_first_of_the_highest_worth() {
+    use truce_core::fusion::BestByDiscipline;
+    let mut best = BestByDiscipline::default();
+    best.offer(Acoustic, 0.5, 0);
+    best.offer(Satellite, 0.6, 1);
+    best.offer(Acoustic, 0.7, 2);
+    best.offer(Acoustic, 0.7, 3);
+    best.offer(Acoustic, 0.4, 4);
+    assert_eq!(best.get(Acoustic), Some((0.7, 2)));
+    assert_eq!(best.get(Uav), None);
+    // In discipline order, whatever the order of the offers.
+    assert_eq!(
+        best.iter().collect::<Vec<_>>(),
+        [(Satellite, 0.6, 1), (Acoustic, 0.7, 2)]
+    );
+    let mut expected = [None; 9];
+    expected[Satellite as usize] = Some((0.6, 1u32));
+    expected[Acoustic as usize] = Some((0.7, 2u32));
+    assert_eq!(format!("{best:?}"), format!("{expected:?}"));
+}

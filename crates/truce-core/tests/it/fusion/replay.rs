@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use truce_core::FusionParams;
 use truce_core::fusion::{FusionConfig, IncidentStatus, SourceRegistry, fuse_with};
 use truce_core::incidents::{LinkPoint, link_incidents};
-use truce_core::{Kind, Observation};
+use truce_core::{Kind, KindSet, Observation};
 use truce_geo::LonLat;
 
 use super::{assert_exactly_once, at, located};
@@ -62,7 +62,8 @@ fn check_replay(observations: &[Observation], params: FusionParams) {
         fusion
             .incidents
             .iter()
-            .all(|i| i.status != IncidentStatus::Dismissed || i.kinds == [Kind::ThermalAnomaly])
+            .all(|i| i.status != IncidentStatus::Dismissed
+                || i.kinds == KindSet::of(Kind::ThermalAnomaly))
     );
 }
 
