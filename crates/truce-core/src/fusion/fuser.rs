@@ -330,9 +330,6 @@ impl<'a> Fuser<'a> {
         self.facts.reserve(additional);
         self.sets.parent.reserve(additional);
         self.sets.size.reserve(additional);
-        if let Some(level) = self.levels.first_mut() {
-            level.grid.reserve(additional);
-        }
     }
 
     /// How many observations were added.

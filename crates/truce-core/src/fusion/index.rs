@@ -119,7 +119,45 @@ pub struct Grid {
     cols: Vec<i32>,
     bucket_s: f64,
     buckets: FxHashMap<i64, FxHashMap<(i32, i32), u32>>,
-    entries: Vec<Entry>,
+    entries: Entries,
+}
+
+/// The grid's entries in segments of a fixed size: growing never copies what is there (a
+/// vector doubling would write every entry again into fresh memory, and a grid of 10⁷
+/// reports holds tens of millions of entries).
+#[derive(Clone, Debug, Default)]
+struct Entries {
+    segments: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+impl Entries {
+    /// 2¹⁶ entries (1.5 MiB) a segment.
+    const SEGMENT_BITS: u32 = 16;
+    const SEGMENT: usize = 1 << Self::SEGMENT_BITS;
+
+    fn push(&mut self, entry: Entry) {
+        match self.segments.last_mut() {
+            Some(last) if last.len() < Self::SEGMENT => last.push(entry),
+            _ => {
+                // The first grows as a vector does (a small grid stays small), the others
+                // are made whole.
+                let mut segment = if self.segments.is_empty() {
+                    Vec::new()
+                } else {
+                    Vec::with_capacity(Self::SEGMENT)
+                };
+                segment.push(entry);
+                self.segments.push(segment);
+            }
+        }
+        self.len += 1;
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> Entry {
+        self.segments[(i >> Self::SEGMENT_BITS) as usize][i as usize & (Self::SEGMENT - 1)]
+    }
 }
 
 impl Grid {
@@ -145,7 +183,7 @@ impl Grid {
             cols: Vec::new(),
             bucket_s,
             buckets: FxHashMap::default(),
-            entries: Vec::new(),
+            entries: Entries::default(),
         }
     }
 
@@ -154,11 +192,7 @@ impl Grid {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional);
+        self.entries.len == 0
     }
 
     #[inline]
@@ -214,7 +248,7 @@ impl Grid {
         let col = self.col_of(row, p.lon_deg);
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
-            let next = self.entries.len() as u32;
+            let next = self.entries.len as u32;
             let cells = self.buckets.entry(bucket).or_default();
             let head = cells.entry((row, col)).or_insert(END);
             self.entries.push(Entry {
@@ -278,7 +312,7 @@ impl Grid {
         t1_s: f64,
         found: impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return ControlFlow::Continue(());
         }
         // The cells of most queries fit on the stack: no allocation per query.
@@ -362,7 +396,7 @@ impl Grid {
         t1_s: f64,
         mut found: impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return ControlFlow::Continue(());
         }
         let (b0, b1) = self.buckets(t0_s, t1_s);
@@ -379,7 +413,7 @@ impl Grid {
                 };
                 let mut e = head;
                 while e != END {
-                    let entry = self.entries[e as usize];
+                    let entry = self.entries.get(e);
                     e = entry.next;
                     if entry.t0 > t1_s || t0_s > entry.t1 {
                         continue;
