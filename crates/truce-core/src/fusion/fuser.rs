@@ -470,12 +470,29 @@ impl<'a> Fuser<'a> {
             self.sets.push();
         }
         self.set_levels(first..last);
-        // Anchor linking never reads the other indexes: they are filled on another core
-        // meanwhile, each in id order, as `link` would one node at a time.
-        let (mut anchors, mut others) = self.parts();
+        // Anchor linking never reads the other indexes, and those are three parts that share
+        // nothing: the four are filled at once, each in id order, as `link` would one node
+        // at a time.
+        let (mut anchors, others) = self.parts();
+        let OtherIndexes {
+            mut roles,
+            mut activity,
+            mut observers,
+        } = others;
+        let each = |index: &mut dyn FnMut(u32)| (first..last).for_each(|id| index(id as u32));
         rayon::join(
-            || (first..last).for_each(|id| anchors.link(id as u32)),
-            || (first..last).for_each(|id| others.index(id as u32)),
+            || each(&mut |id| anchors.link(id)),
+            || {
+                rayon::join(
+                    || each(&mut |id| roles.index(id)),
+                    || {
+                        rayon::join(
+                            || each(&mut |id| activity.index(id)),
+                            || each(&mut |id| observers.index(id)),
+                        )
+                    },
+                )
+            },
         );
     }
 
@@ -526,19 +543,27 @@ impl<'a> Fuser<'a> {
                 scratch,
             },
             OtherIndexes {
-                config,
-                nodes,
-                facts,
-                source_info,
-                arena,
-                coarse,
-                coarse_levels,
-                bearings,
-                bearing_grid,
-                bearing_max_range_m,
-                activity_grid,
-                coverage_grid,
-                observer_grid,
+                roles: RoleIndexes {
+                    config,
+                    nodes,
+                    facts,
+                    arena,
+                    coarse,
+                    coarse_levels,
+                    bearings,
+                    bearing_grid,
+                    bearing_max_range_m,
+                },
+                activity: ActivityIndexes {
+                    nodes,
+                    activity_grid,
+                    coverage_grid,
+                },
+                observers: ObserverIndex {
+                    nodes,
+                    source_info,
+                    observer_grid,
+                },
             },
         )
     }
@@ -779,20 +804,37 @@ impl AnchorLinks<'_, '_> {
 }
 
 /// The indexes of coarse reports, bearings and located reports, which anchor linking never
-/// reads.
+/// reads: three parts that touch nothing in common, so that they can be filled at once.
 struct OtherIndexes<'f, 'a> {
+    roles: RoleIndexes<'f, 'a>,
+    activity: ActivityIndexes<'f>,
+    observers: ObserverIndex<'f>,
+}
+
+/// Coarse reports and bearings, by role.
+struct RoleIndexes<'f, 'a> {
     config: &'f FusionConfig<'a>,
     nodes: &'f [Node],
     facts: &'f [Facts],
-    source_info: &'f [SourceInfo],
     arena: &'f Arena,
     coarse: &'f mut Vec<u32>,
     coarse_levels: &'f mut [Level],
     bearings: &'f mut Vec<u32>,
     bearing_grid: &'f mut Grid,
     bearing_max_range_m: &'f mut f64,
+}
+
+/// Located reports of kinds other than `thermal_anomaly`.
+struct ActivityIndexes<'f> {
+    nodes: &'f [Node],
     activity_grid: &'f mut Grid,
     coverage_grid: &'f mut Grid,
+}
+
+/// Located reports of sources not of the `party` discipline.
+struct ObserverIndex<'f> {
+    nodes: &'f [Node],
+    source_info: &'f [SourceInfo],
     observer_grid: &'f mut Grid,
 }
 
@@ -800,8 +842,15 @@ impl OtherIndexes<'_, '_> {
     /// Indexes node `id`: a coarse report or bearing by its role, a located node by its
     /// kind and source.
     fn index(&mut self, id: u32) {
+        self.roles.index(id);
+        self.activity.index(id);
+        self.observers.index(id);
+    }
+}
+
+impl RoleIndexes<'_, '_> {
+    fn index(&mut self, id: u32) {
         let node = &self.nodes[id as usize];
-        let info = self.source_info[node.source as usize];
         match node.role {
             Role::Coarse => {
                 self.coarse.push(id);
@@ -829,15 +878,26 @@ impl OtherIndexes<'_, '_> {
             }
             Role::Anchor | Role::Alone | Role::Fix => {}
         }
+    }
+}
+
+impl ActivityIndexes<'_> {
+    fn index(&mut self, id: u32) {
+        let node = &self.nodes[id as usize];
         // Located nodes, and only they, have an uncertainty (at least 1 m).
-        if node.u_m > 0.0 {
-            if node.kind != Kind::ThermalAnomaly {
-                self.activity_grid.insert(id, node.pos, node.t0, node.t1);
-                self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
-            }
-            if info.discipline != Discipline::Party {
-                self.observer_grid.insert(id, node.pos, node.t0, node.t1);
-            }
+        if node.u_m > 0.0 && node.kind != Kind::ThermalAnomaly {
+            self.activity_grid.insert(id, node.pos, node.t0, node.t1);
+            self.coverage_grid.insert(id, node.pos, node.t0, node.t1);
+        }
+    }
+}
+
+impl ObserverIndex<'_> {
+    fn index(&mut self, id: u32) {
+        let node = &self.nodes[id as usize];
+        if node.u_m > 0.0 && self.source_info[node.source as usize].discipline != Discipline::Party
+        {
+            self.observer_grid.insert(id, node.pos, node.t0, node.t1);
         }
     }
 }
