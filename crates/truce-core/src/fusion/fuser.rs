@@ -2112,35 +2112,43 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .enumerate()
             .map(|(k, &b)| (b, k))
             .collect();
+        // Each candidate judged on its own (in parallel: the judgements read the snapshot
+        // only, a bearing's own range included), then marked.
+        let this = &*self;
+        let is_stray: Vec<bool> = candidates
+            .par_iter()
+            .with_min_len(256)
+            .map_init(Vec::new, |hits, &(root, k)| {
+                let Some(members) = members.get(&root) else {
+                    return false;
+                };
+                if this.via_coarse.get(k).copied().unwrap_or(false)
+                    && this.undated(k, root, members, &position, rule, hits)
+                {
+                    return true;
+                }
+                let Some((p, u_m)) =
+                    weighted_location(members.iter().map(|&(_, _, i)| this.node(i)))
+                else {
+                    return false;
+                };
+                let Some(bearing) = fuser.bearing_of(fuser.bearings[k]) else {
+                    return false;
+                };
+                let line = line_of(&bearing);
+                let fits = sector_miss(&line, bearing_range_m(&bearing, rule), p, u_m)
+                    .is_some_and(|(miss_deg, _)| miss_deg / line.sigma_deg <= rule.bearing_sigmas);
+                !fits
+            })
+            .collect();
         let mut stray = vec![false; fuser.bearings.len()];
-        let mut hits = Vec::new();
-        for &(root, k) in &candidates {
-            let Some(members) = members.get(&root) else {
-                continue;
-            };
-            if self.via_coarse.get(k).copied().unwrap_or(false)
-                && self.undated(k, root, members, &position, rule, &mut hits)
-            {
-                stray[k] = true;
-                self.bearing_range[k] = None;
-                continue;
-            }
-            let Some((p, u_m)) = weighted_location(members.iter().map(|&(_, _, i)| self.node(i)))
-            else {
-                continue;
-            };
-            let b = fuser.bearings[k];
-            let Some(bearing) = fuser.bearing_of(b) else {
-                continue;
-            };
-            let line = line_of(&bearing);
-            let fits = sector_miss(&line, bearing_range_m(&bearing, rule), p, u_m)
-                .is_some_and(|(miss_deg, _)| miss_deg / line.sigma_deg <= rule.bearing_sigmas);
-            if !fits {
+        for (&(_, k), is_stray) in candidates.iter().zip(is_stray) {
+            if is_stray {
                 stray[k] = true;
                 self.bearing_range[k] = None;
             }
         }
+        let mut hits = Vec::new();
         self.place_strays(&mut stray, rule);
         // Strays that heard one sound (side by side, face to face) stay together.
         let mut sets = DisjointSets::default();
