@@ -1776,20 +1776,29 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 round[c as usize] = last_round;
                 free[c as usize] = false;
             }
-            pending.clear();
-            for &(c, _) in &joins {
-                let node = fuser.nodes[c as usize];
-                for level in &fuser.coarse_levels {
-                    let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
-                    Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
-                    pending.extend(hits.iter().copied().filter(|&m| {
-                        round[m as usize] == FREE_ROUND
-                            && precise(&fuser.nodes[m as usize])
-                            && fuser.nodes[m as usize].kind == node.kind
-                    }));
-                }
-            }
-            pending.sort_unstable();
+            // The free reports near those just placed (found in parallel, then sorted).
+            let round_of = &round;
+            pending = joins
+                .par_iter()
+                .with_min_len(256)
+                .map_init(Vec::new, |hits, &(c, _)| {
+                    let node = fuser.nodes[c as usize];
+                    let mut near = Vec::new();
+                    for level in &fuser.coarse_levels {
+                        let radius =
+                            fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
+                        Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
+                        near.extend(hits.iter().copied().filter(|&m| {
+                            round_of[m as usize] == FREE_ROUND
+                                && precise(&fuser.nodes[m as usize])
+                                && fuser.nodes[m as usize].kind == node.kind
+                        }));
+                    }
+                    near
+                })
+                .flatten()
+                .collect();
+            pending.par_sort_unstable();
             pending.dedup();
         }
         // Coarse reports that joined nothing link with each other (found now, locally, in
