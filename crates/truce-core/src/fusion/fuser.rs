@@ -3058,10 +3058,10 @@ fn time_offset(a: &Node, b: &Node) -> f64 {
 }
 
 /// The kinds a node stands for: its own, and a fix's other kinds.
-fn kinds_of(node: &Node) -> impl Iterator<Item = Kind> + '_ {
-    Kind::ALL
-        .into_iter()
-        .filter(move |&k| k == node.kind || node.other_kinds.contains(k))
+fn kinds_of(node: &Node) -> impl Iterator<Item = Kind> {
+    let mut kinds = node.other_kinds;
+    kinds.insert(node.kind);
+    kinds.iter()
 }
 
 /// Whether a node's position is a location of its incident (not a bearing's observer).
