@@ -239,6 +239,8 @@ pub struct Fuser<'a> {
     /// Coarse nodes, by uncertainty band (the last unbounded).
     coarse_levels: Vec<Level>,
     bearings: Vec<u32>,
+    /// Each bearing's position in `bearings`, by node id.
+    bearing_position: FxHashMap<u32, usize>,
     bearing_grid: Grid,
     bearing_max_range_m: f64,
     /// Located reports of kinds other than `thermal_anomaly` (field-fire isolation).
@@ -318,6 +320,7 @@ impl<'a> Fuser<'a> {
             levels,
             coarse: Vec::new(),
             bearings: Vec::new(),
+            bearing_position: FxHashMap::default(),
             bearing_max_range_m: 0.0,
             scratch: Vec::new(),
             arena: Arena::default(),
@@ -525,6 +528,7 @@ impl<'a> Fuser<'a> {
             coarse,
             coarse_levels,
             bearings,
+            bearing_position,
             bearing_grid,
             bearing_max_range_m,
             activity_grid,
@@ -551,6 +555,7 @@ impl<'a> Fuser<'a> {
                     coarse,
                     coarse_levels,
                     bearings,
+                    bearing_position,
                     bearing_grid,
                     bearing_max_range_m,
                 },
@@ -820,6 +825,7 @@ struct RoleIndexes<'f, 'a> {
     coarse: &'f mut Vec<u32>,
     coarse_levels: &'f mut [Level],
     bearings: &'f mut Vec<u32>,
+    bearing_position: &'f mut FxHashMap<u32, usize>,
     bearing_grid: &'f mut Grid,
     bearing_max_range_m: &'f mut f64,
 }
@@ -873,6 +879,7 @@ impl RoleIndexes<'_, '_> {
                     *self.bearing_max_range_m =
                         self.bearing_max_range_m.max(bearing_range_m(b, rule));
                 }
+                self.bearing_position.insert(id, self.bearings.len());
                 self.bearings.push(id);
                 self.bearing_grid.insert(id, node.pos, node.t0, node.t1);
             }
@@ -1383,12 +1390,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     ///    fix at a consistent time, each bearing in one fix at most.
     fn triangulate_free(&mut self, placed: &[bool], rule: &EvidenceRule) {
         let fuser = self.fuser;
-        let position: FxHashMap<u32, usize> = fuser
-            .bearings
-            .iter()
-            .enumerate()
-            .map(|(k, &b)| (b, k))
-            .collect();
+        let position = &fuser.bearing_position;
         // Crossing pairs, found for each bearing on its own (in parallel), kept in order.
         let this = &*self;
         let found: Vec<Vec<CrossingPair>> = (0..fuser.bearings.len())
@@ -1396,7 +1398,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .with_min_len(64)
             .map_init(Vec::new, |hits, k| {
                 let mut pairs = Vec::new();
-                this.crossing_pairs(k, &position, placed, rule, hits, &mut pairs);
+                this.crossing_pairs(k, position, placed, rule, hits, &mut pairs);
                 pairs
             })
             .collect();
@@ -1843,12 +1845,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let fuser = self.fuser;
         let mut placed = std::mem::take(&mut self.placed);
         let in_fix = std::mem::take(&mut self.in_fix);
-        let position: FxHashMap<u32, usize> = fuser
-            .bearings
-            .iter()
-            .enumerate()
-            .map(|(k, &b)| (b, k))
-            .collect();
+        let position = &fuser.bearing_position;
         let fix_max = self.fixes.iter().map(|f| f.u_m).fold(0.0, f64::max);
         let fix_grid = std::mem::replace(&mut self.fix_grid, Grid::new(1.0, 1.0));
         let loose = std::mem::replace(&mut self.loose_fixes, Grid::new(1.0, 1.0));
@@ -1888,7 +1885,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 if !left_ref[k] {
                     return None;
                 }
-                this.heard_again(k, &position, |kb| !left_ref[kb], rule, hits)
+                this.heard_again(k, position, |kb| !left_ref[kb], rule, hits)
             })
             .collect();
         for (k, choice) in again.into_iter().enumerate() {
@@ -1910,7 +1907,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 if !left_ref[k] {
                     return Vec::new();
                 }
-                this.alike_bearings(k, &position, left_ref, rule, hits)
+                this.alike_bearings(k, position, left_ref, rule, hits)
             })
             .collect();
         for (k, linked) in links.into_iter().enumerate() {
@@ -2115,12 +2112,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             return;
         }
         let members = self.located_members(candidates.iter().map(|&(root, _)| root).collect());
-        let position: FxHashMap<u32, usize> = fuser
-            .bearings
-            .iter()
-            .enumerate()
-            .map(|(k, &b)| (b, k))
-            .collect();
+        let position = &fuser.bearing_position;
         // Each candidate judged on its own (in parallel: the judgements read the snapshot
         // only, a bearing's own range included), then marked.
         let this = &*self;
@@ -2132,7 +2124,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     return false;
                 };
                 if this.via_coarse.get(k).copied().unwrap_or(false)
-                    && this.undated(k, root, members, &position, rule, hits)
+                    && this.undated(k, root, members, position, rule, hits)
                 {
                     return true;
                 }
@@ -2169,7 +2161,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             return;
         }
         for k in (0..stray.len()).filter(|&k| stray[k]) {
-            for b in self.alike_bearings(k, &position, &stray, rule, &mut hits) {
+            for b in self.alike_bearings(k, position, &stray, rule, &mut hits) {
                 if let (Some(&x), Some(&y)) = (set_of.get(&fuser.bearings[k]), set_of.get(&b)) {
                     sets.union(x, y);
                 }
@@ -2542,7 +2534,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let fuser = self.fuser;
         let n = fuser.nodes.len();
         let Tables {
-            bearing_pos,
             sound_speed,
             rules,
             rank,
@@ -2566,7 +2557,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             let mut at = facts.observed_at;
             if node.role == Role::Bearing
                 && fuser.source_info[node.source as usize].discipline == Discipline::Acoustic
-                && let Some(r) = bearing_pos.get(&i).and_then(|&k| self.bearing_range[k])
+                && let Some(r) = fuser
+                    .bearing_position
+                    .get(&i)
+                    .and_then(|&k| self.bearing_range[k])
             {
                 at -= Duration::milliseconds((r / sound_speed * 1000.0).round() as i64);
             }
@@ -2717,12 +2711,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
         drop(fill);
 
-        let bearing_pos: FxHashMap<u32, usize> = fuser
-            .bearings
-            .iter()
-            .enumerate()
-            .map(|(k, &b)| (b, k))
-            .collect();
         let sound_speed = match &fuser.config.link {
             LinkRule::Evidence(r) => r.sound_speed_m_s,
             LinkRule::Fixed(_) => 340.0,
@@ -2751,7 +2739,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
 
         let tables = Tables {
-            bearing_pos,
             sound_speed,
             rules,
             rank,
@@ -2992,8 +2979,6 @@ type IncidentKey<'f> = (DateTime<Utc>, u32, &'f str, usize);
 
 /// What building every incident of a snapshot shares.
 struct Tables {
-    /// Position in `Fuser::bearings` of each bearing node.
-    bearing_pos: FxHashMap<u32, usize>,
     sound_speed: f64,
     rules: GradingRules,
     /// Each source's rank in name order.
