@@ -482,16 +482,16 @@ impl<'a> Fuser<'a> {
             mut activity,
             mut observers,
         } = others;
-        let each = |index: &mut dyn FnMut(u32)| (first..last).for_each(|id| index(id as u32));
+        let ids = first as u32..last as u32;
         rayon::join(
-            || each(&mut |id| anchors.link(id)),
+            || ids.clone().for_each(|id| anchors.link(id)),
             || {
                 rayon::join(
-                    || each(&mut |id| roles.index(id)),
+                    || ids.clone().for_each(|id| roles.index(id)),
                     || {
                         rayon::join(
-                            || each(&mut |id| activity.index(id)),
-                            || each(&mut |id| observers.index(id)),
+                            || ids.clone().for_each(|id| activity.index(id)),
+                            || ids.clone().for_each(|id| observers.index(id)),
                         )
                     },
                 )

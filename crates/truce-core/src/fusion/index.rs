@@ -128,7 +128,6 @@ pub struct Grid {
 #[derive(Clone, Debug, Default)]
 struct Entries {
     segments: Vec<Vec<Entry>>,
-    len: usize,
 }
 
 impl Entries {
@@ -151,7 +150,13 @@ impl Entries {
                 self.segments.push(segment);
             }
         }
-        self.len += 1;
+    }
+
+    /// Every segment but the last is full.
+    fn len(&self) -> usize {
+        self.segments.last().map_or(0, |last| {
+            (self.segments.len() - 1) * Self::SEGMENT + last.len()
+        })
     }
 
     #[inline]
@@ -192,7 +197,7 @@ impl Grid {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.len == 0
+        self.entries.segments.is_empty()
     }
 
     #[inline]
@@ -248,7 +253,7 @@ impl Grid {
         let col = self.col_of(row, p.lon_deg);
         let (b0, b1) = self.buckets(t0_s, t1_s);
         for bucket in b0..=b1 {
-            let next = self.entries.len as u32;
+            let next = self.entries.len() as u32;
             let cells = self.buckets.entry(bucket).or_default();
             let head = cells.entry((row, col)).or_insert(END);
             self.entries.push(Entry {
@@ -432,6 +437,24 @@ impl Grid {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Entries beyond the first segments (2¹⁶ each) are found like the first, each once.
+    #[test]
+    fn many_entries_in_one_cell_are_all_found_once() {
+        let mut grid = Grid::new(10_000.0, 3600.0);
+        let p = LonLat::new(30.0, 48.0);
+        let n = 3 * Entries::SEGMENT as u32 + 17;
+        for node in 0..n {
+            // Windows over two buckets: two entries a node.
+            grid.insert(node, p, 3000.0, 4000.0);
+        }
+        let mut found = vec![0u32; n as usize];
+        grid.query(p, 100.0, 0.0, 10_000.0, |m| found[m as usize] += 1);
+        assert!(found.iter().all(|&k| k == 1));
+        let mut none = 0;
+        grid.query(p, 100.0, 5000.0, 6000.0, |_| none += 1);
+        assert_eq!(none, 0);
+    }
 
     proptest! {
         /// Every point within the radius is found, wherever it is on the sphere.
