@@ -133,6 +133,20 @@ proptest! {
         check_arrival_order(&observations, &order);
     }
 
+    /// `add_all` into an engine that already holds observations (added one by one, with
+    /// their positions in the whole input) gives `fuse`'s result too.
+    #[test]
+    fn add_all_after_adds_changes_nothing(observations in scene(), cut in 0.0f64..=1.0) {
+        let expected = fuse(&observations, &sources());
+        let split = ((observations.len() as f64) * cut) as usize;
+        let mut fuser = Fuser::new(sources(), FusionConfig::default());
+        for (i, o) in observations.iter().enumerate().skip(split) {
+            fuser.add(i, o);
+        }
+        fuser.add_all(&observations[..split]);
+        prop_assert_eq!(fuser.finish(), expected);
+    }
+
     #[test]
     fn a_permuted_input_has_the_same_partition(observations in scene(), seed in any::<u64>()) {
         let order = shuffled(observations.len(), seed);
