@@ -3,8 +3,10 @@
 //! back to exact tests on a few candidates only near a band edge or the area's boundary.
 //!
 //! Cells that a band edge or the area's boundary crosses are refined into [`SUB`] × [`SUB`]
-//! sub-cells, settled by the same proofs; only points in the sub-cells that an edge still
-//! crosses need arithmetic.
+//! sub-cells, and sub-cells still crossed into [`FINE`] × [`FINE`] fine cells, all settled by
+//! the same proofs; only points in the fine cells that an edge still crosses need arithmetic.
+//! Cells are powers of two in 10⁻⁷ degree, aligned to them, so that a [`LonLatE7`] point is
+//! located exactly, by shifts.
 //!
 //! Every answer equals the exact definitions of [`ContactLine::distance_m`] and
 //! [`ControlArea::covers`]: a cell is settled only when a conservative bound proves it, and
@@ -15,7 +17,7 @@ use crate::arc_tree::ArcTree;
 use crate::contact_line::{AngleLimit, ContactLine, NearestArc};
 use crate::control_area::{ControlArea, RingPosition, ring_position_of_edges};
 use crate::sphere::{EARTH_RADIUS_M, UnitVector, central_angle_rad};
-use crate::{BulkPoint, LonLat};
+use crate::{BulkPoint, LonLat, LonLatE7};
 
 /// Side and distance band of a point. `band` is the index of the first threshold that is
 /// ≥ the distance, or the number of thresholds when the point lies beyond them all.
@@ -48,6 +50,8 @@ impl Classification {
 pub struct Settling {
     /// The point's cell is refined into sub-cells.
     pub refined: bool,
+    /// The point's sub-cell is divided into fine cells.
+    pub fine: bool,
     /// The side needs the exact edge test.
     pub exact_side: bool,
     /// The band needs exact tests against arcs.
@@ -61,10 +65,13 @@ pub struct CellStats {
     /// Cells crossed by a band edge or the boundary, refined into sub-cells.
     pub refined_cells: usize,
     pub sub_cells: usize,
-    /// Sub-cells whose points need an exact band.
-    pub sub_cells_needing_distance: usize,
-    /// Sub-cells whose points need an exact side.
-    pub sub_cells_needing_side_test: usize,
+    /// Sub-cells whose points need an exact band or side: each is divided into fine cells.
+    pub sub_cells_mixed: usize,
+    pub fine_cells: usize,
+    /// Fine cells whose points need an exact band.
+    pub fine_cells_needing_distance: usize,
+    /// Fine cells whose points need an exact side.
+    pub fine_cells_needing_side_test: usize,
 }
 
 /// A cell's or sub-cell's code: bit 0 inside, bits 1–6 the band (63: mixed), bit 7 side
@@ -80,13 +87,16 @@ const SETTLED_BELOW: u8 = BAND_MIXED << 1;
 const REFINED: u8 = 128;
 /// The code of a mixed cell that is not refined, once the grid is built.
 const UNREFINED: u8 = 255;
-/// Points located together by [`GridView::classify_codes`].
+/// Points located together by [`GridView::classify_codes`], in steps of a block of
+/// [`COUNT_BLOCK`].
 const CODE_BLOCK: usize = 256;
 /// Sub-cells per side of a refined cell (a power of two).
 const SUB: usize = 8;
-/// How many cells the grid aims for: 256 KiB of codes, which stay in L2 beside the sub-cells
-/// and the streamed points (measured faster than 1 MiB of codes with a quarter as many refined
-/// cells).
+/// Fine cells per side of a sub-cell that its cell's proofs leave mixed (a power of two).
+const FINE: usize = 8;
+/// How many cells the grid has at least (up to about twice as many, its sides being powers of
+/// two): a few hundred KiB of codes. 2²⁰ was measured 2–5% faster with the fine cells, at
+/// twice the assessor's state; a detailed line's state must stay within 64 MiB.
 const TARGET_CELLS: f64 = (1u64 << 18) as f64;
 /// Slack on every proof, in radians (about 6 mm): guards the bounds against rounding.
 const SLACK_RAD: f64 = 1e-9;
@@ -190,8 +200,15 @@ struct ArcList {
 /// The grid, built once per agreement version and shared read-only across threads.
 #[derive(Clone, Debug)]
 pub struct BandedGrid {
+    /// The south-west corner of the grid, in degrees and as whole cells from (0°, 0°): a cell
+    /// is 2^`shift_lon` × 2^`shift_lat` units of 10⁻⁷ degree, so that a point given in those
+    /// units is located by shifts (see [`GridView::cell_of`]).
     lon0_deg: f64,
     lat0_deg: f64,
+    col0: i32,
+    row0: i32,
+    shift_lon: u32,
+    shift_lat: u32,
     cols: usize,
     rows: usize,
     /// Grid coordinates are clamped to [−½, cols + ½] × [−½, rows + ½] (see [`GridView`]).
@@ -211,6 +228,12 @@ pub struct BandedGrid {
     refined_rank: Vec<u32>,
     /// Per refined cell, in cell order: [`SUB`]² sub-cell codes, row by row.
     sub_codes: Vec<u8>,
+    /// Per refined cell: which of its sub-cells (bit `sy * SUB + sx`) are divided into fine
+    /// cells, and the index in `fine_codes`, in blocks of [`FINE`]², of its first such
+    /// sub-cell's; the others follow in the order of their bits.
+    fine_index: Vec<(u64, u32)>,
+    /// Per mixed sub-cell, in cell order then sub-cell order: [`FINE`]² codes, row by row.
+    fine_codes: Vec<u8>,
     /// Per refined cell, in cell order: its candidate arcs.
     arc_lists: Vec<ArcList>,
     /// Per [`LIST_BLOCK`]² block of cells: a range of `arc_arena` holding every arc that can
@@ -247,6 +270,34 @@ struct Block {
     size: usize,
 }
 
+/// A square divided into [`SUB`]² leaves by [`BandedGrid::refine`]: its south-west corner
+/// in grid coordinates (cells), the row of the cell it lies in, and a leaf's side in cells.
+#[derive(Clone, Copy)]
+struct Leaves {
+    col: f64,
+    row: f64,
+    cell_row: usize,
+    unit: f64,
+}
+
+/// The sub-cell (sx, sy) of its cell that holds a located point, and the fine cell (fx, fy)
+/// of that sub-cell. x − col is exact, in [0, 1]; scaling by a power of two too, so the
+/// sub-cell is the one the fine cell lies in. Sub-cells and fine cells are closed as cells
+/// are: a point on an edge between two may go to either.
+#[inline(always)]
+fn fine_position(at: Located) -> ((usize, usize), (usize, usize)) {
+    let n = SUB * FINE;
+    let fx = (((at.x - at.col as f64) * n as f64) as usize).min(n - 1);
+    let fy = (((at.y - at.row as f64) * n as f64) as usize).min(n - 1);
+    ((fx / FINE, fy / FINE), (fx % FINE, fy % FINE))
+}
+
+/// Edges (x1, y1, x2, y2) stored as the bits of their numbers, four a edge.
+fn edges_of_bits(bits: &[u64]) -> impl Iterator<Item = [f64; 4]> + '_ {
+    bits.chunks_exact(4)
+        .map(|e| std::array::from_fn(|i| f64::from_bits(e[i])))
+}
+
 /// A lon/lat rectangle in degrees.
 #[derive(Clone, Copy)]
 struct Rect {
@@ -256,34 +307,13 @@ struct Rect {
     lat_b: f64,
 }
 
-/// Where [`GridView::codes_of_block`] puts the codes of a block's points: each point's cell
-/// code first (a mixed code, [`SETTLED_BELOW`] or above, for a point whose cell does not
-/// settle it), then the settled code of each point whose cell code was mixed.
-trait CodeSink {
-    fn cell_code(&mut self, i: usize, code: u8);
-    fn settled_code(&mut self, i: usize, code: u8);
-}
-
-/// The codes of a block, written out.
-struct Codes<'a>(&'a mut [u8]);
-
-impl CodeSink for Codes<'_> {
-    #[inline(always)]
-    fn cell_code(&mut self, i: usize, code: u8) {
-        self.0[i] = code;
-    }
-    #[inline(always)]
-    fn settled_code(&mut self, i: usize, code: u8) {
-        self.0[i] = code;
-    }
-}
-
 /// How many points have each code (see [`Classification::code`]), as
-/// [`GridView::count_codes`] adds them up. Four interleaved tables, so that consecutive points
-/// of one code do not wait on each other's increment; a table for every byte, so that the
-/// count needs no branch (the mixed codes counted in passing are never read).
+/// [`GridView::count_codes`] adds them up.
 #[derive(Clone, Debug)]
 pub struct CodeCounts {
+    /// Per code, four interleaved counters, so that consecutive points of one code counted
+    /// one by one do not wait on each other's increment; a row for every byte, so that such a
+    /// count needs no branch.
     tables: Box<[[u64; 4]; 256]>,
 }
 
@@ -294,6 +324,16 @@ impl Default for CodeCounts {
         }
     }
 }
+
+/// Codes compared at once by [`CodeCounts::add_codes`] (one AVX2 register of bytes).
+const LANES: usize = 32;
+/// [`CodeCounts::add_codes`] compares every code with each code below this one; above it,
+/// it counts code by code.
+const COMPARED_CODES: u8 = 16;
+/// Points classified together by [`GridView::classify_codes`], and codes counted by one call
+/// of [`CodeCounts::add_codes`]: each byte lane counts at most `COUNT_BLOCK / LANES` ≤ 255 of
+/// them; indices of a block's points fit in 16 bits.
+const COUNT_BLOCK: usize = 4096;
 
 impl CodeCounts {
     /// The points counted with `code`.
@@ -311,22 +351,42 @@ impl CodeCounts {
         self.tables[usize::from(code)][0] += 1;
     }
 
+    /// Counts at most [`COUNT_BLOCK`] codes, each below `codes_below`. For few codes (any
+    /// agreement of up to seven zones), each code is compared with all of them 32 at a time
+    /// and the matches summed in byte lanes: a few vector instructions for 32 points instead
+    /// of a load, an add and a store for each.
+    #[inline(always)]
+    fn add_codes(&mut self, codes: &[u8], codes_below: u8) {
+        debug_assert!(codes.len() <= COUNT_BLOCK);
+        if codes_below > COMPARED_CODES {
+            for (i, &code) in codes.iter().enumerate() {
+                self.tables[usize::from(code)][i % 4] += 1;
+            }
+            return;
+        }
+        let chunks = codes.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        let mut lanes = [[0u8; LANES]; COMPARED_CODES as usize];
+        for chunk in chunks {
+            for (code, lanes) in (0..codes_below).zip(lanes.iter_mut()) {
+                for (lane, &c) in lanes.iter_mut().zip(chunk) {
+                    *lane = lane.wrapping_add(u8::from(c == code));
+                }
+            }
+        }
+        for (code, lanes) in (0..codes_below).zip(&lanes) {
+            self.tables[usize::from(code)][1] += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
+        }
+        for &code in rest {
+            self.add(code);
+        }
+    }
+
     /// Every code with a point, and how many, in increasing order of code.
     pub fn iter(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
         (0..SETTLED_BELOW)
             .map(|code| (code, self.get(code)))
             .filter(|&(_, n)| n > 0)
-    }
-}
-
-impl CodeSink for CodeCounts {
-    #[inline(always)]
-    fn cell_code(&mut self, i: usize, code: u8) {
-        self.tables[usize::from(code)][i % 4] += 1;
-    }
-    #[inline(always)]
-    fn settled_code(&mut self, _: usize, code: u8) {
-        self.add(code);
     }
 }
 
@@ -350,12 +410,20 @@ struct Located {
 pub struct GridView<'a> {
     lon0_deg: f64,
     lat0_deg: f64,
+    col0: i32,
+    row0: i32,
+    shift_lon: u32,
+    shift_lat: u32,
+    /// The border ring's last row (`rows + 1`); its last column is `stride - 1`.
+    last_row: i32,
     inv_cell_lon: f64,
     inv_cell_lat: f64,
     x_max: f64,
     y_max: f64,
     /// Cells per row of `cells`, border included.
     stride: usize,
+    /// Every settled code is below this one: 2 × (bands + 1).
+    codes_below: u8,
     cells: &'a [u8],
     grid: &'a BandedGrid,
 }
@@ -387,55 +455,167 @@ impl GridView<'_> {
     pub fn classify_codes<P: BulkPoint>(&self, points: &[P], codes: &mut [u8]) {
         let n = points.len().min(codes.len());
         let (points, codes) = (&points[..n], &mut codes[..n]);
-        for (block, out) in points.chunks(CODE_BLOCK).zip(codes.chunks_mut(CODE_BLOCK)) {
-            self.codes_of_block(block, &mut Codes(out));
+        for (block, out) in points
+            .chunks(COUNT_BLOCK)
+            .zip(codes.chunks_mut(COUNT_BLOCK))
+        {
+            self.codes_of_block(block, out);
         }
     }
 
-    /// Adds the code of every point of `points` to `counts`: what counting the codes of
-    /// [`GridView::classify_codes`] gives, without writing them out.
+    /// Adds the code of every point of `points` to `counts`: the codes of
+    /// [`GridView::classify_codes`], written out a few thousand at a time and counted together.
     #[inline(always)]
     pub fn count_codes<P: BulkPoint>(&self, points: &[P], counts: &mut CodeCounts) {
-        for block in points.chunks(CODE_BLOCK) {
-            self.codes_of_block(block, counts);
+        let mut codes = [0u8; COUNT_BLOCK];
+        for block in points.chunks(COUNT_BLOCK) {
+            let codes = &mut codes[..block.len()];
+            self.codes_of_block(block, codes);
+            counts.add_codes(codes, self.codes_below);
         }
     }
 
-    /// The codes of at most [`CODE_BLOCK`] points, given to `sink`.
+    /// The codes of at most [`COUNT_BLOCK`] points, into `codes` (of the same length).
+    ///
+    /// In steps over all of them, each branch-free: every point's cell code; then, for the
+    /// points of unsettled cells, their sub-cells' codes; then, for those in mixed sub-cells,
+    /// their fine cells' codes; only the points of mixed fine cells (or of cells that are not
+    /// refined) go to exact arithmetic. Each step's look-ups are independent of each other,
+    /// so that their cache misses (the sub-cells and fine cells do not stay in cache beside
+    /// the streamed points) overlap; a few thousand points give each step enough of them.
     #[inline(always)]
-    fn codes_of_block<P: BulkPoint>(&self, points: &[P], sink: &mut impl CodeSink) {
+    fn codes_of_block<P: BulkPoint>(&self, points: &[P], codes: &mut [u8]) {
         debug_assert!(self.grid.thresholds_m.len() <= BandedGrid::MAX_BANDS);
-        let mut cells = [0u32; CODE_BLOCK];
-        for (cell, &p) in cells.iter_mut().zip(points) {
-            *cell = self.locate(p.for_locating()).cell as u32;
-        }
-        // Every point's cell code goes to the sink, settled or not; the indices of the points
-        // of unsettled cells are gathered without a branch.
-        let mut pending = [0u16; CODE_BLOCK];
-        let mut n_pending = 0;
-        for (i, &cell) in cells.iter().enumerate().take(points.len()) {
-            let code = self.cells[cell as usize];
-            sink.cell_code(i, code);
-            pending[n_pending] = i as u16;
-            n_pending += usize::from(code >= SETTLED_BELOW);
-        }
-        let pending = &pending[..n_pending];
+        debug_assert!(points.len() <= COUNT_BLOCK && codes.len() == points.len());
         let grid = self.grid;
-        let mut subs = [0u32; CODE_BLOCK];
-        for (sub, &i) in subs.iter_mut().zip(pending) {
-            let at = self.locate(points[usize::from(i)].for_locating());
-            *sub = match grid.refined_index(at.cell) {
-                Some(k) => grid.sub_index(k, at) as u32,
-                None => u32::MAX,
-            };
+        // Indices of the points still to settle, gathered without a branch.
+        let mut pending = [0u16; COUNT_BLOCK];
+        let mut n_pending = 0;
+        for (b, (block, out)) in points
+            .chunks(CODE_BLOCK)
+            .zip(codes.chunks_mut(CODE_BLOCK))
+            .enumerate()
+        {
+            let mut cells = [0u32; CODE_BLOCK];
+            for (cell, &p) in cells.iter_mut().zip(block) {
+                *cell = self.cell_of(p);
+            }
+            for (i, (&cell, out)) in cells.iter().zip(out.iter_mut()).enumerate() {
+                let code = self.cells[cell as usize];
+                *out = code;
+                pending[n_pending] = (b * CODE_BLOCK + i) as u16;
+                n_pending += usize::from(code >= SETTLED_BELOW);
+            }
         }
-        for (&sub, &i) in subs.iter().zip(pending) {
+        let mut mixed = [0u16; COUNT_BLOCK];
+        let n_mixed = self.settle_step(
+            points,
+            &pending[..n_pending],
+            &grid.sub_codes,
+            |k, at| Some(grid.sub_index(k, at)),
+            codes,
+            &mut mixed,
+        );
+        // The points left for exact arithmetic, in `pending`'s place.
+        let exact = &mut pending;
+        let n_exact = self.settle_step(
+            points,
+            &mixed[..n_mixed],
+            &grid.fine_codes,
+            |k, at| grid.fine_index_of(k, at),
+            codes,
+            exact,
+        );
+        // The single-point path for these (about 1 in 1,000): it locates the exact position
+        // again and looks its (hot) sub-cell and fine cell up once more, the price of one
+        // definition of the exact fallback.
+        for &i in &exact[..n_exact] {
             let i = usize::from(i);
-            let code = match grid.sub_codes.get(sub as usize) {
-                Some(&code) if code < SETTLED_BELOW => code,
-                _ => grid.classify_refined(points[i].exact()).code(),
-            };
-            sink.settled_code(i, code);
+            codes[i] = grid.classify_refined(points[i].exact()).code();
+        }
+    }
+
+    /// A step of [`GridView::codes_of_block`]: each point of `from` (indices into `points`,
+    /// each in a refined cell or one that is not refined) gets the code that `table` holds at
+    /// `index_of(refined cell, location)` (sub-cells or fine cells; `UNREFINED` when there is
+    /// none), written to `codes`; the points whose code is still mixed are gathered into
+    /// `left`, without a branch, and counted. Looked up a block at a time, so that the
+    /// look-ups' cache misses overlap.
+    #[inline(always)]
+    fn settle_step<P: BulkPoint>(
+        &self,
+        points: &[P],
+        from: &[u16],
+        table: &[u8],
+        index_of: impl Fn(usize, Located) -> Option<usize>,
+        codes: &mut [u8],
+        left: &mut [u16; COUNT_BLOCK],
+    ) -> usize {
+        let mut n_left = 0;
+        for from in from.chunks(CODE_BLOCK) {
+            let mut at = [u32::MAX; CODE_BLOCK];
+            for (at, &i) in at.iter_mut().zip(from) {
+                let located = self.locate_bulk(points[usize::from(i)]);
+                if let Some(index) = self
+                    .grid
+                    .refined_index(located.cell)
+                    .and_then(|k| index_of(k, located))
+                {
+                    *at = index as u32;
+                }
+            }
+            for (&at, &i) in at.iter().zip(from) {
+                let code = table.get(at as usize).copied().unwrap_or(UNREFINED);
+                codes[usize::from(i)] = code;
+                left[n_left] = i;
+                n_left += usize::from(code >= SETTLED_BELOW);
+            }
+        }
+        n_left
+    }
+
+    /// The index in `cells` of the cell of a point given in bulk: for a point in 10⁻⁷ degree
+    /// the cell that holds it, exactly (shifts, no rounding), anything outside the grid on the
+    /// border ring; otherwise as [`GridView::locate`] finds it.
+    #[inline(always)]
+    fn cell_of<P: BulkPoint>(&self, p: P) -> u32 {
+        match p.e7() {
+            Some(p) => {
+                let (col, row) = self.ring_position_e7(p);
+                row as u32 * self.stride as u32 + col as u32
+            }
+            None => self.locate(p.exact()).cell as u32,
+        }
+    }
+
+    /// The column and row, from 0 for the border ring's first, of the cell of `p`.
+    #[inline(always)]
+    fn ring_position_e7(&self, p: LonLatE7) -> (i32, i32) {
+        (
+            ((p.lon_e7 >> self.shift_lon) - self.col0 + 1).clamp(0, self.stride as i32 - 1),
+            ((p.lat_e7 >> self.shift_lat) - self.row0 + 1).clamp(0, self.last_row),
+        )
+    }
+
+    /// [`GridView::locate`] for a point given in bulk: in 10⁻⁷ degree, the cell of
+    /// [`GridView::cell_of`] and the grid coordinates exactly (whole numbers scaled by a power
+    /// of two).
+    #[inline(always)]
+    fn locate_bulk<P: BulkPoint>(&self, p: P) -> Located {
+        let Some(e7) = p.e7() else {
+            return self.locate(p.exact());
+        };
+        let units = |v: i32, first: i32, shift: u32| {
+            let side = f64::from(1u32 << shift);
+            (f64::from(v) - f64::from(first) * side) / side
+        };
+        let (col, row) = self.ring_position_e7(e7);
+        Located {
+            x: units(e7.lon_e7, self.col0, self.shift_lon),
+            y: units(e7.lat_e7, self.row0, self.shift_lat),
+            col: (col as usize).wrapping_sub(1),
+            row: (row as usize).wrapping_sub(1),
+            cell: row as usize * self.stride + col as usize,
         }
     }
 
@@ -547,10 +727,37 @@ impl BandedGrid {
         let mid_lat = ((lat_min + lat_max) / 2.0).to_radians();
         let aspect = mid_lat.cos().max(0.1);
         let area_deg2 = (lon_max - lon_min) * (lat_max - lat_min) * aspect;
-        let cell_lat_deg = (area_deg2 / TARGET_CELLS).sqrt().max(1e-4);
-        let cell_lon_deg = cell_lat_deg / aspect;
-        let cols = (((lon_max - lon_min) / cell_lon_deg).ceil() as usize).max(1);
-        let rows = (((lat_max - lat_min) / cell_lat_deg).ceil() as usize).max(1);
+        // Square cells on the ground of about TARGET_CELLS over the extent, their sides
+        // rounded to powers of two in 10⁻⁷ degree, then halved (the side longer on the
+        // ground first) until there are at least TARGET_CELLS.
+        let target_lat_deg = (area_deg2 / TARGET_CELLS).sqrt().max(1e-4);
+        let units_log2 = |deg: f64| (deg * 1e7).log2().round().clamp(0.0, 24.0) as u32;
+        let (mut shift_lon, mut shift_lat) = (
+            units_log2(target_lat_deg / aspect),
+            units_log2(target_lat_deg),
+        );
+        let first = |deg: f64, shift: u32| ((deg * 1e7).floor() as i64) >> shift;
+        let count = |lo: f64, hi: f64, shift: u32| {
+            (((hi * 1e7).ceil() as i64 >> shift) - first(lo, shift) + 1) as usize
+        };
+        while count(lon_min, lon_max, shift_lon) * count(lat_min, lat_max, shift_lat)
+            < TARGET_CELLS as usize
+            && shift_lon + shift_lat > 0
+        {
+            let lon_side = f64::from(1u32 << shift_lon) * aspect;
+            if shift_lat == 0 || (shift_lon > 0 && lon_side >= f64::from(1u32 << shift_lat)) {
+                shift_lon -= 1;
+            } else {
+                shift_lat -= 1;
+            }
+        }
+        let (col0, row0) = (first(lon_min, shift_lon), first(lat_min, shift_lat));
+        let (cols, rows) = (
+            count(lon_min, lon_max, shift_lon),
+            count(lat_min, lat_max, shift_lat),
+        );
+        let cell_lon_deg = f64::from(1u32 << shift_lon) / 1e7;
+        let cell_lat_deg = f64::from(1u32 << shift_lat) / 1e7;
         let beyond = thresholds_m.len() as u8;
         let outside_code = if beyond < BAND_MIXED {
             code(OUTSIDE, beyond)
@@ -559,19 +766,25 @@ impl BandedGrid {
         };
 
         let mut grid = BandedGrid {
-            lon0_deg: lon_min,
-            lat0_deg: lat_min,
+            lon0_deg: ((col0 << shift_lon) as f64) / 1e7,
+            lat0_deg: ((row0 << shift_lat) as f64) / 1e7,
+            col0: col0 as i32,
+            row0: row0 as i32,
+            shift_lon,
+            shift_lat,
             cols,
             rows,
             x_max: cols as f64 + 0.5,
             y_max: rows as f64 + 0.5,
             cell_lon_deg,
             cell_lat_deg,
-            inv_cell_lon: 1.0 / cell_lon_deg,
-            inv_cell_lat: 1.0 / cell_lat_deg,
+            inv_cell_lon: 1e7 / f64::from(1u32 << shift_lon),
+            inv_cell_lat: 1e7 / f64::from(1u32 << shift_lat),
             cells: vec![outside_code; (cols + 2) * (rows + 2)],
             refined_rank: Vec::new(),
             sub_codes: Vec::new(),
+            fine_index: Vec::new(),
+            fine_codes: Vec::new(),
             arc_lists: Vec::new(),
             block_lists: vec![
                 Span::default();
@@ -634,6 +847,7 @@ impl BandedGrid {
         grid.sub_codes = refined.iter().flat_map(|r| r.codes).collect();
         grid.arc_lists = refined.iter().map(|r| r.arcs).collect();
         grid.build_side_lists(&refined);
+        grid.build_fine_cells(&refined);
         grid
     }
 
@@ -643,13 +857,15 @@ impl BandedGrid {
             cells: self.cols * self.rows,
             refined_cells: self.arc_lists.len(),
             sub_cells: self.sub_codes.len(),
-            sub_cells_needing_distance: self
-                .sub_codes
+            sub_cells_mixed: self.fine_codes.len() / (FINE * FINE),
+            fine_cells: self.fine_codes.len(),
+            fine_cells_needing_distance: self
+                .fine_codes
                 .iter()
                 .filter(|&&c| band_of_code(c) == BAND_MIXED)
                 .count(),
-            sub_cells_needing_side_test: self
-                .sub_codes
+            fine_cells_needing_side_test: self
+                .fine_codes
                 .iter()
                 .filter(|&&c| c & SIDE_MIXED != 0)
                 .count(),
@@ -663,7 +879,7 @@ impl BandedGrid {
     }
 
     /// The extent of every refined cell, [lon_min, lat_min, lon_max, lat_max] in degrees, in
-    /// cell order (for tests: its [`SUB`] × [`SUB`] sub-cells divide it evenly).
+    /// cell order (for tests: its [`BandedGrid::SUB_CELLS`]² sub-cells divide it evenly).
     pub fn refined_cells_deg(&self) -> Vec<[f64; 4]> {
         let stride = self.cols + 2;
         (0..self.cells.len())
@@ -679,11 +895,37 @@ impl BandedGrid {
     /// Sub-cells per side of a refined cell.
     pub const SUB_CELLS: usize = SUB;
 
+    /// Fine cells per side of a sub-cell divided into them.
+    pub const FINE_CELLS: usize = FINE;
+
+    /// The extent of every sub-cell divided into fine cells, [lon_min, lat_min, lon_max,
+    /// lat_max] in degrees (for tests: its [`BandedGrid::FINE_CELLS`]² fine cells divide it evenly).
+    pub fn divided_sub_cells_deg(&self) -> Vec<[f64; 4]> {
+        let stride = self.cols + 2;
+        let unit = 1.0 / SUB as f64;
+        (0..self.cells.len())
+            .filter_map(|cell| Some((cell, self.refined_index(cell)?)))
+            .flat_map(|(cell, k)| {
+                let (col, row) = ((cell % stride - 1) as f64, (cell / stride - 1) as f64);
+                let divided = self.fine_index[k].0;
+                (0..SUB * SUB)
+                    .filter(move |s| divided >> s & 1 == 1)
+                    .map(move |s| {
+                        let (x, y) = ((s % SUB) as f64 * unit, (s / SUB) as f64 * unit);
+                        let r = self.rect(col + x, row + y, unit, unit);
+                        [r.lon_a, r.lat_a, r.lon_b, r.lat_b]
+                    })
+            })
+            .collect()
+    }
+
     /// Heap bytes held by the grid (cells, sub-cells, candidate lists, row edges, the line).
     pub fn heap_bytes(&self) -> usize {
         self.cells.len()
             + self.refined_rank.len() * 4
             + self.sub_codes.len()
+            + self.fine_index.len() * std::mem::size_of::<(u64, u32)>()
+            + self.fine_codes.len()
             + self.arc_lists.len() * std::mem::size_of::<ArcList>()
             + self.block_lists.len() * std::mem::size_of::<Span>()
             + self.arc_arena.len() * 4
@@ -703,11 +945,17 @@ impl BandedGrid {
         GridView {
             lon0_deg: self.lon0_deg,
             lat0_deg: self.lat0_deg,
+            col0: self.col0,
+            row0: self.row0,
+            shift_lon: self.shift_lon,
+            shift_lat: self.shift_lat,
+            last_row: self.rows as i32 + 1,
             inv_cell_lon: self.inv_cell_lon,
             inv_cell_lat: self.inv_cell_lat,
             x_max: self.x_max,
             y_max: self.y_max,
             stride: self.cols + 2,
+            codes_below: 2 * (self.thresholds_m.len().min(BandedGrid::MAX_BANDS) as u8 + 1),
             cells: &self.cells,
             grid: self,
         }
@@ -747,11 +995,34 @@ impl BandedGrid {
     /// holds `at`.
     #[inline]
     fn sub_index(&self, k: usize, at: Located) -> usize {
-        // x − col is exact, in [0, 1]; scaling by a power of two too. Sub-cells are closed
-        // as cells are: a point on an edge between two may go to either.
-        let sx = (((at.x - at.col as f64) * SUB as f64) as usize).min(SUB - 1);
-        let sy = (((at.y - at.row as f64) * SUB as f64) as usize).min(SUB - 1);
+        let ((sx, sy), _) = fine_position(at);
         k * SUB * SUB + sy * SUB + sx
+    }
+
+    /// For `at`, a point of refined cell `k` (the cell of `at`): the code of its sub-cell, or
+    /// of its fine cell when the sub-cell is mixed and divided, and whether it is the latter.
+    fn finest_code(&self, k: usize, at: Located) -> (u8, bool) {
+        match self.sub_code(k, at) {
+            sub if sub >= SETTLED_BELOW => match self.fine_index_of(k, at) {
+                Some(f) => (self.fine_codes[f], true),
+                None => (sub, false),
+            },
+            sub => (sub, false),
+        }
+    }
+
+    /// The index in `fine_codes` of the fine cell that holds `at`, a point of refined cell
+    /// `k` (the cell of `at`), if its sub-cell is divided into fine cells.
+    #[inline]
+    fn fine_index_of(&self, k: usize, at: Located) -> Option<usize> {
+        let ((sx, sy), (fx, fy)) = fine_position(at);
+        let (divided, first) = self.fine_index[k];
+        let bit = 1u64 << (sy * SUB + sx);
+        if divided & bit == 0 {
+            return None;
+        }
+        let block = first as usize + (divided & (bit - 1)).count_ones() as usize;
+        Some(block * FINE * FINE + fy * FINE + fx)
     }
 
     /// Side and band of `p`, exactly as the reference definitions give them.
@@ -780,7 +1051,7 @@ impl BandedGrid {
                 band: self.band_of(self.distance_m(p)),
             };
         };
-        let sub = self.sub_code(k, at);
+        let (sub, _) = self.finest_code(k, at);
         let inside = if sub & SIDE_MIXED != 0 {
             self.covers_in_cell(k, at.row, p)
         } else {
@@ -802,15 +1073,17 @@ impl BandedGrid {
         }
         match self.refined_index(at.cell) {
             Some(k) => {
-                let sub = self.sub_code(k, at);
+                let (sub, fine) = self.finest_code(k, at);
                 Settling {
                     refined: true,
+                    fine,
                     exact_side: sub & SIDE_MIXED != 0,
                     exact_band: band_of_code(sub) == BAND_MIXED,
                 }
             }
             None => Settling {
                 refined: false,
+                fine: false,
                 exact_side: false,
                 exact_band: true,
             },
@@ -942,22 +1215,13 @@ impl BandedGrid {
         if (start, end) == NO_SIDE_LIST {
             return self.covers_in_row(row, p);
         }
-        let mut data = &self.side_data[start as usize..end as usize];
-        covered(std::iter::from_fn(|| {
-            let (&header, rest) = data.split_first_chunk::<{ SideRun::HEADER }>()?;
-            let run = SideRun::from_header(header);
-            let (edges, rest) = rest.split_at(run.edges as usize * 4);
-            let (lats, rest) = rest.split_at(run.lats as usize);
-            data = rest;
+        covered(self.side_runs(start, end).map(|(run, edges, lats)| {
             let below = lats
                 .iter()
                 .filter(|&&lat| f64::from_bits(lat) <= p.lat_deg)
                 .count();
             let east = run.east_parity ^ (below % 2 == 1);
-            let edges = edges
-                .chunks_exact(4)
-                .map(|e| std::array::from_fn(|i| f64::from_bits(e[i])));
-            let position = match ring_position_of_edges(edges, p) {
+            let position = match ring_position_of_edges(edges_of_bits(edges), p) {
                 RingPosition::OnBoundary => RingPosition::OnBoundary,
                 near => {
                     if (near == RingPosition::Inside) ^ east {
@@ -967,8 +1231,22 @@ impl BandedGrid {
                     }
                 }
             };
-            Some((run.polygon, run.ring, position))
+            (run.polygon, run.ring, position)
         }))
+    }
+
+    /// The [`SideRun`]s of `side_data[start..end]`, each with its near edges and eastern
+    /// latitudes (as bits).
+    fn side_runs(&self, start: u32, end: u32) -> impl Iterator<Item = (SideRun, &[u64], &[u64])> {
+        let mut data = &self.side_data[start as usize..end as usize];
+        std::iter::from_fn(move || {
+            let (&header, rest) = data.split_first_chunk::<{ SideRun::HEADER }>()?;
+            let run = SideRun::from_header(header);
+            let (edges, rest) = rest.split_at(run.edges as usize * 4);
+            let (lats, rest) = rest.split_at(run.lats as usize);
+            data = rest;
+            Some((run, edges, lats))
+        })
     }
 
     /// The side lists of the refined cells (see [`SideRun`]), in cell order.
@@ -1220,7 +1498,12 @@ impl BandedGrid {
                 };
                 let mut codes = [cell_code; SUB * SUB];
                 self.refine(
-                    (block.col0, block.row0),
+                    Leaves {
+                        col: block.col0 as f64,
+                        row: block.row0 as f64,
+                        cell_row: block.row0,
+                        unit: 1.0 / SUB as f64,
+                    },
                     (0, 0, SUB),
                     &near.ids(),
                     &near_edges,
@@ -1268,15 +1551,15 @@ impl BandedGrid {
         }
     }
 
-    /// Settles the sub-cells (sx, sy)..+size of cell (col, row) into `codes`, by the same
-    /// proofs as cells: `band` and `side` are what the enclosing square settled already
-    /// (`None`, [`SIDE_MIXED`] when it did not), `arcs` and `edges` the ones that may matter
-    /// in it.
+    /// Settles the leaves (x, y)..+size of the square `leaves` divides into [`SUB`]² (the
+    /// sub-cells of a cell, or the fine cells of a sub-cell) into `codes`, by the same proofs
+    /// as cells: `band` and `side` are what the enclosing square settled already (`None`,
+    /// [`SIDE_MIXED`] when it did not), `arcs` and `edges` the ones that may matter in it.
     #[allow(clippy::too_many_arguments)]
     fn refine(
         &self,
-        (col, row): (usize, usize),
-        (sx, sy, size): (usize, usize, usize),
+        leaves: Leaves,
+        (x0, y0, size): (usize, usize, usize),
         arcs: &[u32],
         edges: &[[f64; 4]],
         band: Option<u8>,
@@ -1285,13 +1568,12 @@ impl BandedGrid {
     ) {
         let half = size / 2;
         for (dx, dy) in [(0, 0), (half, 0), (0, half), (half, half)] {
-            let (x, y) = (sx + dx, sy + dy);
-            let sub = SUB as f64;
+            let (x, y) = (x0 + dx, y0 + dy);
             let rect = self.rect(
-                col as f64 + x as f64 / sub,
-                row as f64 + y as f64 / sub,
-                half as f64 / sub,
-                half as f64 / sub,
+                leaves.col + x as f64 * leaves.unit,
+                leaves.row + y as f64 * leaves.unit,
+                half as f64 * leaves.unit,
+                half as f64 * leaves.unit,
             );
             let (band, near_arcs) = match band {
                 Some(b) => (Some(b), Vec::new()),
@@ -1301,7 +1583,7 @@ impl BandedGrid {
                 }
             };
             let (side, near_edges) = if side == SIDE_MIXED {
-                self.side_of_rect(rect, row, edges)
+                self.side_of_rect(rect, leaves.cell_row, edges)
             } else {
                 (side, Vec::new())
             };
@@ -1312,7 +1594,7 @@ impl BandedGrid {
                 }
             } else {
                 self.refine(
-                    (col, row),
+                    leaves,
                     (x, y, half),
                     &near_arcs,
                     &near_edges,
@@ -1321,6 +1603,73 @@ impl BandedGrid {
                     codes,
                 );
             }
+        }
+    }
+
+    /// Divides every mixed sub-cell of the refined cells into [`FINE`]² fine cells, settled
+    /// by the same proofs from the cell's candidate arcs and the edges near it.
+    fn build_fine_cells(&mut self, refined: &[Refined]) {
+        const { assert!(FINE == SUB, "refine fills blocks of SUB² codes") };
+        let stride = self.cols + 2;
+        let mut fine_index = Vec::with_capacity(refined.len());
+        let mut fine_codes = Vec::new();
+        for (k, r) in refined.iter().enumerate() {
+            let first = (fine_codes.len() / (FINE * FINE)) as u32;
+            let mut divided = 0u64;
+            if r.codes.iter().any(|&c| c >= SETTLED_BELOW) {
+                let (col, row) = (r.cell as usize % stride - 1, r.cell as usize / stride - 1);
+                let span = self.arc_lists[k].span;
+                let arcs = &self.arc_arena[span.start as usize..span.end as usize];
+                let edges = self.side_edges(k);
+                for (s, &sub) in r
+                    .codes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &c)| c >= SETTLED_BELOW)
+                {
+                    divided |= 1 << s;
+                    let band = match band_of_code(sub) {
+                        BAND_MIXED => None,
+                        band => Some(band),
+                    };
+                    let side = if sub & SIDE_MIXED != 0 {
+                        SIDE_MIXED
+                    } else {
+                        sub & INSIDE
+                    };
+                    let mut codes = [sub; FINE * FINE];
+                    let unit = 1.0 / SUB as f64;
+                    self.refine(
+                        Leaves {
+                            col: col as f64 + (s % SUB) as f64 * unit,
+                            row: row as f64 + (s / SUB) as f64 * unit,
+                            cell_row: row,
+                            unit: unit / FINE as f64,
+                        },
+                        (0, 0, FINE),
+                        arcs,
+                        &edges,
+                        band,
+                        side,
+                        &mut codes,
+                    );
+                    fine_codes.extend(codes);
+                }
+            }
+            fine_index.push((divided, first));
+        }
+        self.fine_index = fine_index;
+        self.fine_codes = fine_codes;
+    }
+
+    /// The edges that refined cell `k`'s side list holds as near it (none without a list).
+    fn side_edges(&self, k: usize) -> Vec<[f64; 4]> {
+        match self.side_lists[k] {
+            NO_SIDE_LIST => Vec::new(),
+            (start, end) => self
+                .side_runs(start, end)
+                .flat_map(|(_, edges, _)| edges_of_bits(edges))
+                .collect(),
         }
     }
 

@@ -75,24 +75,14 @@ impl LonLatE7 {
             f64::from(self.lat_e7) / Self::PER_DEG,
         )
     }
-
-    /// The position in degrees within a rounding (2⁻⁵³ relative) of [`LonLatE7::lon_lat`],
-    /// by a multiplication instead of a division: good enough to find a grid cell, whose
-    /// proofs keep margins far wider than that.
-    #[inline(always)]
-    pub fn lon_lat_approx(self) -> LonLat {
-        LonLat::new(
-            f64::from(self.lon_e7) * (1.0 / Self::PER_DEG),
-            f64::from(self.lat_e7) * (1.0 / Self::PER_DEG),
-        )
-    }
 }
 
-/// A point that the grid can classify in bulk: its exact position and one near enough to it
-/// to locate its cell (see [`GridView::classify_codes`]).
+/// A point that the grid can classify in bulk (see [`GridView::classify_codes`]): its exact
+/// position, and the same position in 10⁻⁷ degree when it is one, which the grid locates in
+/// integer arithmetic.
 pub trait BulkPoint: Copy {
     fn exact(self) -> LonLat;
-    fn for_locating(self) -> LonLat;
+    fn e7(self) -> Option<LonLatE7>;
 }
 
 impl BulkPoint for LonLat {
@@ -101,8 +91,8 @@ impl BulkPoint for LonLat {
         self
     }
     #[inline(always)]
-    fn for_locating(self) -> LonLat {
-        self
+    fn e7(self) -> Option<LonLatE7> {
+        None
     }
 }
 
@@ -112,8 +102,8 @@ impl BulkPoint for LonLatE7 {
         self.lon_lat()
     }
     #[inline(always)]
-    fn for_locating(self) -> LonLat {
-        self.lon_lat_approx()
+    fn e7(self) -> Option<LonLatE7> {
+        Some(self)
     }
 }
 

@@ -95,8 +95,9 @@ fn main() {
         100.0 * settling.iter().filter(|s| keep(s)).count() as f64 / n as f64
     };
     println!(
-        "points in refined cells: {:.2}%, needing exact side: {:.3}%, exact band: {:.3}%",
+        "points in refined cells: {:.2}%, in mixed sub-cells: {:.2}%, needing exact side: {:.3}%, exact band: {:.3}%",
         share(|s| s.refined),
+        share(|s| s.fine),
         share(|s| s.exact_side),
         share(|s| s.exact_band)
     );
@@ -119,13 +120,14 @@ fn main() {
     }
     // Where the time goes: the same loop over the points of each kind alone.
     type Kind = (&'static str, fn(&truce_geo::Settling) -> bool);
-    let kinds: [Kind; 4] = [
+    let kinds: [Kind; 5] = [
         ("settled cells", |s| !s.refined),
-        ("refined cells, settled sub-cells", |s| {
-            s.refined && !s.exact_side && !s.exact_band
+        ("refined cells, settled sub-cells", |s| s.refined && !s.fine),
+        ("mixed sub-cells, settled fine cells", |s| {
+            s.fine && !s.exact_side && !s.exact_band
         }),
-        ("sub-cells needing the exact side", |s| s.exact_side),
-        ("sub-cells needing the exact band", |s| s.exact_band),
+        ("fine cells needing the exact side", |s| s.exact_side),
+        ("fine cells needing the exact band", |s| s.exact_band),
     ];
     for (name, keep) in kinds {
         let set: Vec<LonLat> = points

@@ -128,8 +128,10 @@ pub fn run(args: AssessArgs) -> Result<()> {
         "cells": stats.cells,
         "refined_cells": stats.refined_cells,
         "sub_cells": stats.sub_cells,
-        "sub_cells_needing_distance": stats.sub_cells_needing_distance,
-        "sub_cells_needing_side_test": stats.sub_cells_needing_side_test,
+        "sub_cells_mixed": stats.sub_cells_mixed,
+        "fine_cells": stats.fine_cells,
+        "fine_cells_needing_distance": stats.fine_cells_needing_distance,
+        "fine_cells_needing_side_test": stats.fine_cells_needing_side_test,
         "heap_bytes": assessor.grid().heap_bytes(),
     });
     let rate = points.positions.len() as f64 / assess_s.max(1e-9);

@@ -200,6 +200,26 @@ fn lattice_points(grid: &BandedGrid) -> Vec<LonLat> {
             }
         }
     }
+    // The same for fine cells, in a sample of the divided sub-cells.
+    let fine = BandedGrid::FINE_CELLS as f64;
+    let divided = grid.divided_sub_cells_deg();
+    assert!(divided.len() > 1000, "{} divided sub-cells", divided.len());
+    for &rect in divided.iter().step_by(divided.len() / 60) {
+        for i in 0..=2 * BandedGrid::FINE_CELLS {
+            for j in 0..=2 * BandedGrid::FINE_CELLS {
+                let p = point_in(rect, i as f64 / (2.0 * fine), j as f64 / (2.0 * fine));
+                points.push(p);
+                if i % 2 == 0 {
+                    points.push(LonLat::new(p.lon_deg.next_down(), p.lat_deg));
+                    points.push(LonLat::new(p.lon_deg + 1e-12, p.lat_deg));
+                }
+                if j % 2 == 0 {
+                    points.push(LonLat::new(p.lon_deg, p.lat_deg.next_up()));
+                    points.push(LonLat::new(p.lon_deg, p.lat_deg - 1e-12));
+                }
+            }
+        }
+    }
     let extent = grid.extent_deg();
     for k in 0..=200 {
         let f = k as f64 / 200.0;
@@ -291,9 +311,47 @@ fn bulk_codes_agree_with_classify_on_adversarial_points() {
             .map(|&p| rounded_e7(p))
             .collect();
         check_codes(&grid, &e7, LonLatE7::lon_lat);
+        // Located by shifts: the grid's own corners and a unit either side of them, and the
+        // extremes of the integers (not on Earth: the border ring, as `classify` has them).
+        let [lon_a, lat_a, lon_b, lat_b] = grid.extent_deg();
+        let mut extremes = Vec::new();
+        for (lon, lat) in [
+            (lon_a, lat_a),
+            (lon_b, lat_b),
+            (lon_a, lat_b),
+            (lon_b, lat_a),
+        ] {
+            let (x, y) = ((lon * 1e7).round() as i32, (lat * 1e7).round() as i32);
+            for (dx, dy) in [(0, 0), (-1, -1), (1, 1), (-1, 1), (1, -1)] {
+                extremes.push(LonLatE7 {
+                    lon_e7: x + dx,
+                    lat_e7: y + dy,
+                });
+            }
+        }
+        for v in [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX - 1, i32::MAX] {
+            extremes.push(LonLatE7 {
+                lon_e7: v,
+                lat_e7: 480_000_000,
+            });
+            extremes.push(LonLatE7 {
+                lon_e7: 350_000_000,
+                lat_e7: v,
+            });
+            extremes.push(LonLatE7 {
+                lon_e7: v,
+                lat_e7: v,
+            });
+        }
+        check_codes(&grid, &extremes, LonLatE7::lon_lat);
         for &p in e7.iter().step_by(5) {
             check_grid_point(&g, &grid, p.lon_lat());
         }
+        // Nine bands: more codes than `count_codes` compares at once, so counted one by one.
+        let many: Vec<f64> = (1..=9).map(|k| f64::from(k) * 7_000.0).collect();
+        let grid = BandedGrid::new(&g.line, &g.area, &many);
+        check_codes(&grid, &points, |p| p);
+        check_codes(&grid, &e7, LonLatE7::lon_lat);
     }
 }
 
@@ -324,15 +382,6 @@ fn e7_positions_hold_seven_decimals_exactly() {
             .unwrap_or_else(|| panic!("{lon_text}, {lat_text}"));
         assert_eq!(p.lon_lat().lon_deg.to_bits(), lon.to_bits(), "{lon_text}");
         assert_eq!(p.lon_lat().lat_deg.to_bits(), lat.to_bits(), "{lat_text}");
-        let approx = p.lon_lat_approx();
-        assert!(
-            (approx.lon_deg - lon).abs() <= 2.0 * f64::EPSILON * lon.abs(),
-            "{lon_text}"
-        );
-        assert!(
-            (approx.lat_deg - lat).abs() <= 2.0 * f64::EPSILON * lat.abs(),
-            "{lat_text}"
-        );
     }
     // More than seven decimals, beyond ±180, or not a number: not representable.
     for v in [37.739721234, 180.0000001, -200.0, f64::NAN, f64::INFINITY] {
@@ -370,14 +419,20 @@ proptest! {
         snap in 0u8..4,
     ) {
         let g = &*SCENARIO;
-        let refined = &*REFINED;
-        let rect = refined[((pick * refined.len() as f64) as usize).min(refined.len() - 1)];
-        // Snapped to the nearest sub-cell edge in x, y or both, or left where it fell.
-        let sub = BandedGrid::SUB_CELLS as f64;
-        let on_edge = |f: f64| (f * sub).round() / sub;
-        let fx = if snap & 1 == 1 { on_edge(fx) } else { fx };
-        let fy = if snap & 2 == 2 { on_edge(fy) } else { fy };
-        check_grid_point(&g.0, &g.1, point_in(rect, fx, fy));
+        let p = snapped_point_in(&REFINED, BandedGrid::SUB_CELLS, (pick, fx, fy, snap));
+        check_grid_point(&g.0, &g.1, p);
+    }
+
+    #[test]
+    fn grid_agrees_on_random_points_of_divided_sub_cells(
+        pick in 0.0f64..1.0,
+        fx in 0.0f64..=1.0,
+        fy in 0.0f64..=1.0,
+        snap in 0u8..4,
+    ) {
+        let g = &*SCENARIO;
+        let p = snapped_point_in(&DIVIDED, BandedGrid::FINE_CELLS, (pick, fx, fy, snap));
+        check_grid_point(&g.0, &g.1, p);
     }
 
     #[test]
@@ -403,6 +458,25 @@ static SCENARIO: std::sync::LazyLock<(Geometry, BandedGrid)> = std::sync::LazyLo
 
 static REFINED: std::sync::LazyLock<Vec<[f64; 4]>> =
     std::sync::LazyLock::new(|| SCENARIO.1.refined_cells_deg());
+
+/// The point at (fx, fy) of the rectangle `pick` chooses among `rects`, snapped (by the bits
+/// of `snap`) to the nearest edge in x, y or both of the `parts` × `parts` squares that divide
+/// it, or left where it fell.
+fn snapped_point_in(
+    rects: &[[f64; 4]],
+    parts: usize,
+    (pick, fx, fy, snap): (f64, f64, f64, u8),
+) -> LonLat {
+    let rect = rects[((pick * rects.len() as f64) as usize).min(rects.len() - 1)];
+    let parts = parts as f64;
+    let on_edge = |f: f64| (f * parts).round() / parts;
+    let fx = if snap & 1 == 1 { on_edge(fx) } else { fx };
+    let fy = if snap & 2 == 2 { on_edge(fy) } else { fy };
+    point_in(rect, fx, fy)
+}
+
+static DIVIDED: std::sync::LazyLock<Vec<[f64; 4]>> =
+    std::sync::LazyLock::new(|| SCENARIO.1.divided_sub_cells_deg());
 
 /// The slow, independent oracle: the distance to points sampled along every arc by spherical
 /// interpolation (at most ~20 m apart), and the largest spacing used.
