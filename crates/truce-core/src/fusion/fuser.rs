@@ -161,11 +161,46 @@ struct Facts {
 struct Level {
     /// The largest uncertainty of a node in this level so far (≤ its band's bound).
     max_u_m: f64,
+    /// The smallest (∞ while the level is empty).
+    min_u_m: f64,
     /// The band's bound.
     bound_u_m: f64,
     /// The largest extent of a node in the grid so far.
     max_extent_m: f64,
     grid: Grid,
+}
+
+impl Level {
+    fn new(bound_u_m: f64, grid: Grid) -> Level {
+        Level {
+            max_u_m: 0.0,
+            min_u_m: f64::INFINITY,
+            bound_u_m,
+            max_extent_m: 0.0,
+            grid,
+        }
+    }
+
+    /// Indexes node `id` (which lies in this level's band) and widens the level's bounds.
+    fn insert(&mut self, id: u32, node: &Node) {
+        self.max_u_m = self.max_u_m.max(node.u_m);
+        self.min_u_m = self.min_u_m.min(node.u_m);
+        self.max_extent_m = self.max_extent_m.max(node.extent_m);
+        self.grid.insert(id, node.pos, node.t0, node.t1);
+    }
+
+    /// A level of the same band and grid geometry, empty.
+    fn empty_like(&self) -> Level {
+        Level::new(self.bound_u_m, self.grid.empty_like())
+    }
+}
+
+/// The position of the first band of `levels` that `u_m` fits in (the last if none).
+fn band_of(levels: &[Level], u_m: f64) -> usize {
+    levels
+        .iter()
+        .position(|l| u_m <= l.bound_u_m)
+        .unwrap_or(levels.len().saturating_sub(1))
 }
 
 /// Union–find with path halving and union by size.
@@ -256,12 +291,10 @@ pub struct Fuser<'a> {
 impl<'a> Fuser<'a> {
     pub fn new(sources: SourceRegistry, config: FusionConfig<'a>) -> Fuser<'a> {
         let levels = match &config.link {
-            LinkRule::Fixed(p) => vec![Level {
-                max_u_m: 0.0,
-                bound_u_m: f64::INFINITY,
-                max_extent_m: 0.0,
-                grid: Grid::new(p.link_distance_m, (p.link_time_s.max(1)) as f64),
-            }],
+            LinkRule::Fixed(p) => vec![Level::new(
+                f64::INFINITY,
+                Grid::new(p.link_distance_m, (p.link_time_s.max(1)) as f64),
+            )],
             LinkRule::Evidence(rule) => {
                 let mut bounds: Vec<f64> = rule
                     .level_bounds_m
@@ -272,12 +305,9 @@ impl<'a> Fuser<'a> {
                 bounds.push(rule.anchor_max_uncertainty_m);
                 bounds
                     .into_iter()
-                    .map(|b| Level {
-                        max_u_m: 0.0,
-                        bound_u_m: b,
-                        max_extent_m: 0.0,
+                    .map(|b| {
                         // Cells twice the typical radius: most queries visit 2 × 2 cells.
-                        grid: Grid::new(2.0 * rule.radius_m(b, b, 500.0), BUCKET_S),
+                        Level::new(b, Grid::new(2.0 * rule.radius_m(b, b, 500.0), BUCKET_S))
                     })
                     .collect()
             }
@@ -291,14 +321,14 @@ impl<'a> Fuser<'a> {
                 LinkRule::Fixed(_) => Vec::new(),
                 LinkRule::Evidence(rule) => [600.0, rule.anchor_max_uncertainty_m, f64::INFINITY]
                     .into_iter()
-                    .map(|b| Level {
-                        max_u_m: 0.0,
-                        bound_u_m: b,
-                        max_extent_m: 0.0,
-                        grid: Grid::new(
-                            (2.0 * rule.radius_m(b.min(cap_m), b.min(cap_m), 500.0)).min(cap_m),
-                            BUCKET_S,
-                        ),
+                    .map(|b| {
+                        Level::new(
+                            b,
+                            Grid::new(
+                                (2.0 * rule.radius_m(b.min(cap_m), b.min(cap_m), 500.0)).min(cap_m),
+                                BUCKET_S,
+                            ),
+                        )
                     })
                     .collect(),
             },
@@ -475,7 +505,8 @@ impl<'a> Fuser<'a> {
         self.set_levels(first..last);
         // Anchor linking never reads the other indexes, and those are three parts that share
         // nothing: the four are filled at once, each in id order, as `link` would one node
-        // at a time.
+        // at a time; in two pairs of about equal work (coarse reports and bearings with
+        // activity, observers with anchors), so that neither core waits long for the other.
         let (mut anchors, others) = self.parts();
         let OtherIndexes {
             mut roles,
@@ -484,16 +515,16 @@ impl<'a> Fuser<'a> {
         } = others;
         let ids = first as u32..last as u32;
         rayon::join(
-            || ids.clone().for_each(|id| anchors.link(id)),
             || {
                 rayon::join(
                     || ids.clone().for_each(|id| roles.index(id)),
-                    || {
-                        rayon::join(
-                            || ids.clone().for_each(|id| activity.index(id)),
-                            || ids.clone().for_each(|id| observers.index(id)),
-                        )
-                    },
+                    || ids.clone().for_each(|id| activity.index(id)),
+                )
+            },
+            || {
+                rayon::join(
+                    || ids.clone().for_each(|id| observers.index(id)),
+                    || ids.clone().for_each(|id| anchors.link(id)),
                 )
             },
         );
@@ -716,10 +747,7 @@ impl<'o> Interner<'o> {
 }
 
 fn level_of(levels: &[Level], u_m: f64) -> u8 {
-    levels
-        .iter()
-        .position(|l| u_m <= l.bound_u_m)
-        .unwrap_or(levels.len() - 1) as u8
+    band_of(levels, u_m) as u8
 }
 
 /// The largest radius at which `node` can link with a node of uncertainty ≤
@@ -801,10 +829,7 @@ impl AnchorLinks<'_, '_> {
                 }
             }
         }
-        let level = &mut self.levels[node.level as usize];
-        level.max_extent_m = level.max_extent_m.max(node.extent_m);
-        level.max_u_m = level.max_u_m.max(node.u_m);
-        level.grid.insert(id, node.pos, node.t0, node.t1);
+        self.levels[node.level as usize].insert(id, node);
     }
 }
 
@@ -860,15 +885,9 @@ impl RoleIndexes<'_, '_> {
         match node.role {
             Role::Coarse => {
                 self.coarse.push(id);
-                let k = self
-                    .coarse_levels
-                    .iter()
-                    .position(|l| node.u_m <= l.bound_u_m)
-                    .unwrap_or(self.coarse_levels.len().saturating_sub(1));
+                let k = band_of(self.coarse_levels, node.u_m);
                 if let Some(level) = self.coarse_levels.get_mut(k) {
-                    level.max_u_m = level.max_u_m.max(node.u_m);
-                    level.max_extent_m = level.max_extent_m.max(node.extent_m);
-                    level.grid.insert(id, node.pos, node.t0, node.t1);
+                    level.insert(id, node);
                 }
             }
             Role::Bearing => {
@@ -1732,6 +1751,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         let precise = |node: &Node| node.u_m <= rule.anchor_max_uncertainty_m;
+        // The levels that hold a precise report at all: only they can hold a match.
+        let precise_levels: Vec<&Level> = fuser
+            .coarse_levels
+            .iter()
+            .filter(|l| l.min_u_m <= rule.anchor_max_uncertainty_m)
+            .collect();
         let mut last_round = 0;
         // The free reports that may match one placed in the last round: all at first, then
         // those near the ones just placed.
@@ -1750,7 +1775,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .map_init(Vec::new, |hits, &c| {
                     let node = fuser.nodes[c as usize];
                     let mut best: Option<ScoreKey> = None;
-                    for level in &fuser.coarse_levels {
+                    for level in &precise_levels {
                         let radius =
                             fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
                         Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
@@ -1786,7 +1811,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .map_init(Vec::new, |hits, &(c, _)| {
                     let node = fuser.nodes[c as usize];
                     let mut near = Vec::new();
-                    for level in &fuser.coarse_levels {
+                    for level in &precise_levels {
                         let radius =
                             fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
                         Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
@@ -1804,36 +1829,46 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             pending.dedup();
         }
         // Coarse reports that joined nothing link with each other (found now, locally, in
-        // parallel; the links are then made in order).
-        let links: Vec<Vec<u32>> = fuser
+        // parallel; the links are then made in order). They are indexed apart, by the same
+        // bands: most coarse reports are placed, and a query among the free ones alone walks
+        // a tenth of the entries.
+        let free_ids: Vec<u32> = fuser
             .coarse
+            .iter()
+            .copied()
+            .filter(|&c| free[c as usize])
+            .collect();
+        let mut free_levels: Vec<Level> =
+            fuser.coarse_levels.iter().map(Level::empty_like).collect();
+        for &c in &free_ids {
+            let node = &fuser.nodes[c as usize];
+            let k = band_of(&free_levels, node.u_m);
+            if let Some(level) = free_levels.get_mut(k) {
+                level.insert(c, node);
+            }
+        }
+        let links: Vec<(u32, u32)> = free_ids
             .par_iter()
             .with_min_len(256)
             .map_init(Vec::new, |hits, &c| {
                 let mut linked = Vec::new();
-                if !free[c as usize] {
-                    return linked;
-                }
                 let node = fuser.nodes[c as usize];
-                for level in &fuser.coarse_levels {
+                for level in &free_levels {
                     let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
                     Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, hits);
                     for &m in hits.iter() {
-                        if m != c
-                            && free[m as usize]
-                            && fuser.linked(&node, &fuser.nodes[m as usize]).is_some()
-                        {
-                            linked.push(m);
+                        if m != c && fuser.linked(&node, &fuser.nodes[m as usize]).is_some() {
+                            linked.push((c, m));
                         }
                     }
                 }
                 linked
             })
+            .flatten()
             .collect();
-        for (&c, linked) in fuser.coarse.iter().zip(links) {
-            for m in linked {
-                self.sets.union(c, m);
-            }
+        drop(free_levels);
+        for (c, m) in links {
+            self.sets.union(c, m);
         }
         self.fix_grid = fix_grid;
         self.loose_fixes = loose;

@@ -192,6 +192,11 @@ impl Grid {
         }
     }
 
+    /// An empty grid of the same cells and time buckets.
+    pub fn empty_like(&self) -> Grid {
+        Grid::new(self.cell_m, self.bucket_s)
+    }
+
     pub fn cell_m(&self) -> f64 {
         self.cell_m
     }
@@ -317,7 +322,10 @@ impl Grid {
         t1_s: f64,
         found: impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if self.is_empty() {
+        // Nothing to find when no bucket of the window holds an entry (a grid of few nodes,
+        // such as the fixes'): the cells are not worth working out.
+        let (b0, b1) = self.buckets(t0_s, t1_s);
+        if !(b0..=b1).any(|b| self.buckets.contains_key(&b)) {
             return ControlFlow::Continue(());
         }
         // The cells of most queries fit on the stack: no allocation per query.
