@@ -227,6 +227,15 @@ impl DisjointSets {
         i
     }
 
+    /// Points every element straight at its root, so that [`DisjointSets::root`] takes one
+    /// step (for the readers of sets that no longer change).
+    fn flatten(&mut self) {
+        for i in 0..self.parent.len() as u32 {
+            let root = self.find(i);
+            self.parent[i as usize] = root;
+        }
+    }
+
     /// The root of `i`, without shortening paths (for readers that share the sets).
     fn root(&self, mut i: u32) -> u32 {
         while self.parent[i as usize] != i {
@@ -2134,6 +2143,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     /// ([`Snapshot::undated`]) say the sound came at another time.
     fn drop_stray_bearings(&mut self, rule: &EvidenceRule) {
         let fuser = self.fuser;
+        // The incidents are final from here on (bearings that leave one are recorded apart):
+        // every root is found in one step by the scans below and by `assemble`.
+        self.sets.flatten();
         let in_fix = std::mem::take(&mut self.in_fix);
         let mut candidates: Vec<(u32, usize)> = Vec::new();
         for (k, &b) in fuser.bearings.iter().enumerate() {
@@ -2155,7 +2167,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .par_iter()
             .with_min_len(256)
             .map_init(Vec::new, |hits, &(root, k)| {
-                let Some(members) = members.get(&root) else {
+                let Some(members) = members.get(root) else {
                     return false;
                 };
                 if this.via_coarse.get(k).copied().unwrap_or(false)
@@ -2218,7 +2230,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         &self,
         k: usize,
         root: u32,
-        members: &[(usize, bool, u32)],
+        members: &[Located],
         position: &FxHashMap<u32, usize>,
         rule: &EvidenceRule,
         hits: &mut Vec<u32>,
@@ -2254,48 +2266,45 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     /// The located members and fixes of each incident of `roots` (roots of `sets`) that has
     /// any, as (caller index, whether a fix, node id), in caller-index order (the order
     /// `assemble` sums locations in).
-    fn located_members(&mut self, mut roots: Vec<u32>) -> FxHashMap<u32, Vec<(usize, bool, u32)>> {
+    fn located_members(&self, mut roots: Vec<u32>) -> LocatedMembers {
         roots.sort_unstable();
         roots.dedup();
-        let mut located: FxHashMap<u32, Vec<(usize, bool, u32)>> =
-            roots.into_iter().map(|r| (r, Vec::new())).collect();
         let total = self.fuser.nodes.len() + self.fixes.len();
-        // Found in parallel (reading the sets), collected in node order.
-        let this = &*self;
-        let wanted = &located;
-        let found: Vec<(u32, (usize, bool, u32))> = (0..total as u32)
+        // The roots wanted, one bit each: a look-up that stays in cache.
+        let mut wanted = vec![0u64; total.div_ceil(64)];
+        for &r in &roots {
+            wanted[r as usize / 64] |= 1 << (r % 64);
+        }
+        // Found in parallel (reading the sets), then sorted by incident and caller index.
+        let this = self;
+        let wanted = &wanted;
+        let mut found: Vec<(u32, Located)> = (0..total as u32)
             .into_par_iter()
             .with_min_len(4096)
             .filter_map(|i| {
-                let node = this.node(i);
-                if !has_location(node) {
+                let root = this.sets.root(i);
+                if wanted[root as usize / 64] & (1 << (root % 64)) == 0 {
                     return None;
                 }
-                let root = this.sets.root(i);
-                wanted
-                    .contains_key(&root)
-                    .then_some((root, (node.index, node.role == Role::Fix, i)))
+                let node = this.node(i);
+                has_location(node).then_some((root, (node.index, node.role == Role::Fix, i)))
             })
             .collect();
-        for (root, member) in found {
-            if let Some(members) = located.get_mut(&root) {
-                members.push(member);
-            }
-        }
-        located.retain(|_, members| {
-            members.sort_unstable();
-            !members.is_empty()
-        });
-        located
+        found.par_sort_unstable();
+        let (roots, members) = found.into_iter().unzip();
+        LocatedMembers { roots, members }
     }
 
     /// The final location of each incident of `roots` (roots of `sets`) that has one: the
     /// inverse-variance mean of its located members and fixes, summed in caller-index order
-    /// as `assemble` sums them.
-    fn locations_of(&mut self, roots: Vec<u32>) -> FxHashMap<u32, (LonLat, f64)> {
-        self.located_members(roots)
-            .into_iter()
-            .filter_map(|(root, members)| {
+    /// as `assemble` sums them. Ascending by root.
+    fn locations_of(&self, roots: Vec<u32>) -> Vec<(u32, (LonLat, f64))> {
+        let located = self.located_members(roots);
+        let groups: Vec<(u32, &[Located])> = located.groups().collect();
+        groups
+            .par_iter()
+            .with_min_len(1024)
+            .filter_map(|&(root, members)| {
                 weighted_location(members.iter().map(|&(_, _, i)| self.node(i))).map(|l| (root, l))
             })
             .collect()
@@ -2373,7 +2382,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         &self,
         k: usize,
         near: &[(u32, u32)],
-        location_of: &FxHashMap<u32, (LonLat, f64)>,
+        location_of: &[(u32, (LonLat, f64))],
         rule: &EvidenceRule,
     ) -> Option<(u32, f64)> {
         let fuser = self.fuser;
@@ -2384,9 +2393,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let range = bearing_range_m(&bearing, rule);
         let mut best: Option<(ScoreKey, f64)> = None;
         for &(m, root) in near {
-            let Some(&located) = location_of.get(&root) else {
+            let Ok(found) = location_of.binary_search_by_key(&root, |&(r, _)| r) else {
                 continue;
             };
+            let located = location_of[found].1;
             if let Some((key, r)) = self.sector_fit((b, &node), (&line, range), m, located, rule)
                 && best.is_none_or(|(x, _)| key_lt(key, x))
             {
@@ -3005,6 +3015,35 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
         groups
+    }
+}
+
+/// A located member or fix of an incident: (caller index, whether a fix, node id).
+type Located = (usize, bool, u32);
+
+/// The located members and fixes of some incidents: by root (ascending), then caller index.
+struct LocatedMembers {
+    /// Each member's root.
+    roots: Vec<u32>,
+    members: Vec<Located>,
+}
+
+impl LocatedMembers {
+    /// The members of the incident of `root`, if it has any.
+    fn get(&self, root: u32) -> Option<&[Located]> {
+        let start = self.roots.partition_point(|&r| r < root);
+        let end = start + self.roots[start..].partition_point(|&r| r == root);
+        (start < end).then(|| &self.members[start..end])
+    }
+
+    /// Each incident with its members, by root.
+    fn groups(&self) -> impl Iterator<Item = (u32, &[Located])> {
+        let mut start = 0;
+        self.roots.chunk_by(|a, b| a == b).map(move |run| {
+            let members = &self.members[start..start + run.len()];
+            start += run.len();
+            (run[0], members)
+        })
     }
 }
 
