@@ -3161,3 +3161,55 @@ fn weighted_location<'n>(nodes: impl Iterator<Item = &'n Node> + Clone) -> Optio
     let uncertainty = (1.0 / weight + spread / weight).sqrt();
     Some((position, uncertainty))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn located_members_are_found_by_root_and_grouped_in_order() {
+        let located = LocatedMembers {
+            roots: vec![2, 2, 5, 9, 9, 9],
+            members: vec![
+                (0, false, 2),
+                (4, true, 7),
+                (1, false, 5),
+                (3, false, 9),
+                (6, false, 11),
+                (8, false, 12),
+            ],
+        };
+        assert_eq!(located.get(2), Some(&located.members[0..2]));
+        assert_eq!(located.get(5), Some(&located.members[2..3]));
+        assert_eq!(located.get(9), Some(&located.members[3..6]));
+        for absent in [0, 1, 3, 8, 10, u32::MAX] {
+            assert_eq!(located.get(absent), None);
+        }
+        let groups: Vec<(u32, usize)> = located.groups().map(|(r, m)| (r, m.len())).collect();
+        assert_eq!(groups, vec![(2, 2), (5, 1), (9, 3)]);
+    }
+
+    #[test]
+    fn flattened_sets_keep_their_partition_and_point_at_roots() {
+        let mut sets = DisjointSets::default();
+        for _ in 0..64 {
+            sets.push();
+        }
+        // Sets of equal size merged pairwise, by their roots: trees five steps deep.
+        for step in [1u32, 2, 4, 8, 16] {
+            for i in (0..32).step_by(2 * step as usize) {
+                sets.union(i, i + step);
+            }
+        }
+        sets.union(40, 41);
+        assert!((0..64).any(|i| sets.parent[i as usize] != sets.root(i)));
+        let before: Vec<u32> = (0..64).map(|i| sets.root(i)).collect();
+        sets.flatten();
+        for i in 0..64u32 {
+            assert_eq!(sets.root(i), before[i as usize]);
+            assert_eq!(sets.parent[i as usize], before[i as usize], "one step to the root");
+        }
+        assert_eq!(before[31], before[0]);
+        assert_ne!(before[32], before[0]);
+    }
+}
