@@ -77,7 +77,7 @@ pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> 
             })
             .collect(),
     );
-    if let Some(fix) = incident.fix {
+    if let Some(fix) = incident.fix.as_deref() {
         o.insert(
             "fix".into(),
             json!({

@@ -2627,7 +2627,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .iter()
             .filter(|&&i| i as usize >= n)
             .map(|&i| self.fix_ellipses[i as usize - n])
-            .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m));
+            .min_by(|a, b| a.semi_major_m.total_cmp(&b.semi_major_m))
+            .map(Box::new);
         let sector = if location.is_none() {
             real.iter()
                 .filter(|&&i| fuser.bearing_of(i).is_some())

@@ -258,7 +258,9 @@ pub struct FusedIncident {
     /// Every source behind the members, sorted by name, with its grade.
     pub sources: Vec<SourceEvidence>,
     /// When the location rests on a triangulated fix of bearings: its error ellipse.
-    pub fix: Option<ErrorEllipse>,
+    /// (Boxed: few incidents have one, and each of millions of incidents would carry its
+    /// room.)
+    pub fix: Option<Box<ErrorEllipse>>,
     /// For an incident known only by bearings: the sector of its earliest bearing.
     /// (Boxed: few incidents have one.)
     pub sector: Option<Box<Bearing>>,

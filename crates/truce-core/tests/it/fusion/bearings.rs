@@ -67,7 +67,7 @@ fn two_arrays_triangulate_an_explosion_and_date_it_by_the_sound() {
         panic!("one incident expected: {:#?}", fusion.incidents);
     };
     let (p, u) = incident.location.expect("a fix");
-    let ellipse = incident.fix.expect("an ellipse");
+    let ellipse = incident.fix.as_deref().expect("an ellipse");
     let error = great_circle_distance_m(p, event);
     assert!(
         error < ellipse.semi_major_m && error < 600.0,
@@ -420,7 +420,7 @@ fn a_fix_links_along_its_ellipse_not_across_it() {
     let [incident] = near.incidents.as_slice() else {
         panic!("one incident expected: {:#?}", near.incidents);
     };
-    let ellipse = incident.fix.expect("the fix");
+    let ellipse = incident.fix.as_deref().expect("the fix");
     assert!(
         ellipse.semi_major_m > 2_000.0 && ellipse.semi_minor_m < 600.0,
         "{ellipse:?}"
