@@ -559,7 +559,7 @@ impl<'a> Fuser<'a> {
         self.nodes[ids]
             .iter_mut()
             .filter(|node| node.role == Role::Anchor)
-            .for_each(|node| node.level = level_of(levels, node.u_m));
+            .for_each(|node| node.level = band_of(levels, node.u_m) as u8);
     }
 
     /// The state anchor linking touches, and the indexes it never reads.
@@ -759,10 +759,6 @@ impl<'o> Interner<'o> {
             next
         })
     }
-}
-
-fn level_of(levels: &[Level], u_m: f64) -> u8 {
-    band_of(levels, u_m) as u8
 }
 
 /// The largest radius at which `node` can link with a node of uncertainty ≤
