@@ -14,11 +14,6 @@ use truce_core::fusion::{Discipline, Reliability, SourceInfo, SourceRegistry, fu
 use truce_core::{Bearing, Equipment, EquipmentClass, Kind, Location, Observation, ObservationKey};
 use truce_geo::LonLat;
 
-/// The allocator of the `truce` binary (see its `main.rs`), so that the bench measures what
-/// `truce` runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 struct Rng(u64);
 
 impl Rng {
@@ -173,6 +168,9 @@ fn cpu_s() -> Option<(f64, f64, f64)> {
 }
 
 fn main() {
+    // The allocator of the `truce` binary, set up as `truce` sets it up, so that the bench
+    // measures what `truce` runs.
+    truce_alloc::keep_freed_memory();
     let n: usize = std::env::var("FUSION_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -9,13 +9,6 @@ mod load;
 mod replay_cmd;
 mod simulate_cmd;
 
-/// mimalloc rather than glibc's allocator: the parse workers of `ingest` make some 15 small
-/// allocations a row, and with mimalloc the whole ingest of 10^6 FIRMS rows took ~0.8 s less
-/// CPU (`docs/benchmarks.md`). Without transparent huge pages (`no_thp`): zeroing them cost
-/// more system time than they saved.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -69,6 +62,9 @@ pub fn default_db() -> PathBuf {
 }
 
 fn main() -> std::process::ExitCode {
+    // mimalloc (`truce_alloc`, installed by linking it), keeping what it frees: every
+    // command runs and exits.
+    truce_alloc::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => ingest_cmd::run(args),
