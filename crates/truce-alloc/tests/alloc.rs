@@ -10,7 +10,4 @@ fn keep_freed_memory_sets_the_purge_delay_to_never() {
     }
     truce_alloc::keep_freed_memory();
     assert_eq!(truce_alloc::purge_delay_ms(), -1);
-    // The allocator still allocates and frees after the change.
-    let v: Vec<u64> = (0..1_000_000).collect();
-    assert_eq!(v.iter().sum::<u64>(), 499_999_500_000);
 }

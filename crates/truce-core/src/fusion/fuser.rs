@@ -493,14 +493,14 @@ impl<'a> Fuser<'a> {
         order.par_sort_unstable();
         let first = self.nodes.len();
         let (config, info) = (&self.config, &self.source_info);
+        let kept_of = |i: usize| &named[i / CHUNK].kept[i % CHUNK];
         let prepared = order.par_iter().enumerate().map(|(k, &(_, _, i))| {
             if let Some(&(_, _, ahead)) = order.get(k + PREFETCH_AHEAD) {
-                let ahead = ahead as usize;
-                prefetch(&observations[ahead]);
-                prefetch(&named[ahead / CHUNK].kept[ahead % CHUNK]);
+                prefetch(&observations[ahead as usize]);
+                prefetch(kept_of(ahead as usize));
             }
             let i = i as usize;
-            let kept = named[i / CHUNK].kept[i % CHUNK];
+            let kept = *kept_of(i);
             prepare(
                 config,
                 info[kept.source as usize],
