@@ -78,6 +78,7 @@
 //! With [`LinkRule::Fixed`] every located observation is an anchor, every pair within the
 //! distance and time links, and bearings stay alone: exactly `replay.md`'s incidents.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
@@ -685,13 +686,29 @@ impl<'a> Fuser<'a> {
     /// The fusion of everything added so far. The engine keeps its state: more
     /// observations may be added and another snapshot taken.
     pub fn snapshot(&self) -> Fusion {
-        Snapshot::new(self).run()
+        Snapshot::new(self, None, self.sets.clone()).run()
     }
 
-    /// The fusion of everything added.
-    pub fn finish(self) -> Fusion {
-        self.snapshot()
+    /// The fusion of everything added. (As [`Fuser::snapshot`], but the snapshot takes over
+    /// the engine's sets instead of copying them, and its linking indexes, which it frees
+    /// before building the incidents.)
+    pub fn finish(mut self) -> Fusion {
+        let own = Linking {
+            levels: std::mem::take(&mut self.levels),
+            coarse_levels: std::mem::take(&mut self.coarse_levels),
+            coarse: std::mem::take(&mut self.coarse),
+        };
+        let sets = std::mem::take(&mut self.sets);
+        Snapshot::new(&self, Some(own), sets).run()
     }
+}
+
+/// The engine's indexes that only linking reads, handed to the snapshot of
+/// [`Fuser::finish`].
+struct Linking {
+    levels: Vec<Level>,
+    coarse_levels: Vec<Level>,
+    coarse: Vec<u32>,
 }
 
 /// What the engine keeps beside the nodes: every `source_ref` concatenated (one allocation
@@ -1152,6 +1169,12 @@ fn within_m(a: &[f64; 3], b: &[f64; 3], limit_m: f64) -> Option<f64> {
 /// One snapshot in the making: the engine's state plus the placements decided now.
 struct Snapshot<'f, 'a> {
     fuser: &'f Fuser<'a>,
+    /// What only linking reads (the anchor and coarse levels, the coarse ids): the engine's,
+    /// borrowed, for a snapshot; handed over by [`Fuser::finish`], and then dropped before
+    /// the incidents are built, which reuse the memory (see [`Snapshot::run`]).
+    levels: Cow<'f, [Level]>,
+    coarse_levels: Cow<'f, [Level]>,
+    coarse: Cow<'f, [u32]>,
     sets: DisjointSets,
     /// Real nodes, then fixes.
     fixes: Vec<Node>,
@@ -1176,10 +1199,26 @@ struct Snapshot<'f, 'a> {
 }
 
 impl<'f, 'a> Snapshot<'f, 'a> {
-    fn new(fuser: &'f Fuser<'a>) -> Self {
+    /// A snapshot of `fuser` from its linking indexes (`None`: borrowed) and its sets.
+    fn new(fuser: &'f Fuser<'a>, own: Option<Linking>, sets: DisjointSets) -> Self {
+        let (levels, coarse_levels, coarse) = match own {
+            Some(own) => (
+                Cow::Owned(own.levels),
+                Cow::Owned(own.coarse_levels),
+                Cow::Owned(own.coarse),
+            ),
+            None => (
+                Cow::Borrowed(&fuser.levels[..]),
+                Cow::Borrowed(&fuser.coarse_levels[..]),
+                Cow::Borrowed(&fuser.coarse[..]),
+            ),
+        };
         Snapshot {
             fuser,
-            sets: fuser.sets.clone(),
+            levels,
+            coarse_levels,
+            coarse,
+            sets,
             fixes: Vec::new(),
             fix_ellipses: Vec::new(),
             bearing_range: vec![None; fuser.bearings.len()],
@@ -1211,15 +1250,21 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             self.finish_bearings(&rule);
             self.drop_stray_bearings(&rule);
         }
+        // Linking is done: what only it reads goes (when the snapshot owns it), and building
+        // the incidents reuses that memory (fresh pages are what the largest runs wait on).
+        self.levels = Cow::Borrowed(&[]);
+        self.coarse_levels = Cow::Borrowed(&[]);
+        self.coarse = Cow::Borrowed(&[]);
         self.assemble()
     }
 
-    /// The best anchor for node `id` (coarse or fix) by [`Snapshot::link_score`].
-    fn best_anchor(&self, id: u32, hits: &mut Vec<u32>) -> Option<u32> {
+    /// The best anchor for node `id` (coarse or fix) by [`Snapshot::link_score`], with its
+    /// key (the anchor last).
+    fn best_anchor(&self, id: u32, hits: &mut Vec<u32>) -> Option<ScoreKey> {
         let fuser = self.fuser;
         let node = self.node(id);
-        let mut best: Option<(f64, f64, usize, u32)> = None;
-        for level in &fuser.levels {
+        let mut best: Option<ScoreKey> = None;
+        for level in self.levels.iter() {
             let radius = fuser.search_radius_m(node, level.max_u_m, level.max_extent_m);
             Fuser::candidates(&level.grid, node, radius, node.t0, node.t1, hits);
             for &m in hits.iter() {
@@ -1232,7 +1277,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 }
             }
         }
-        best.map(|b| b.3)
+        best
     }
 
     /// Whether nodes `a` and `b` (ids, fixes included) link, and then how well (smaller is
@@ -1278,9 +1323,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         t1: f64,
         rule: &EvidenceRule,
     ) -> Vec<u32> {
-        let fuser = self.fuser;
         // Anchors only: a coarse report's wide disc would catch every bearing near it.
-        let grids: Vec<(&Grid, f64)> = fuser.levels.iter().map(|l| (&l.grid, l.max_u_m)).collect();
+        let grids: Vec<(&Grid, f64)> = self.levels.iter().map(|l| (&l.grid, l.max_u_m)).collect();
         sector_query(&grids, line, range_m, t0, t1, rule)
     }
 
@@ -1698,7 +1742,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         for (f, _) in precise.iter().enumerate().filter(|(_, p)| **p) {
             let node = self.fixes[f];
             let id = n + f as u32;
-            for level in &fuser.levels {
+            for level in self.levels.iter() {
                 let radius = fuser.search_radius_m(&node, level.max_u_m, level.max_extent_m);
                 Fuser::candidates(&level.grid, &node, radius, node.t0, node.t1, &mut hits);
                 for &m in &hits {
@@ -1718,11 +1762,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // The best of anchors and precise fixes.
         let best = |this: &Self, id: u32, hits: &mut Vec<u32>| -> Option<(ScoreKey, u32)> {
             let node = this.node(id);
-            let mut best = this.best_anchor(id, hits).and_then(|m| {
-                let other = &fuser.nodes[m as usize];
-                this.link_score(id, m)
-                    .map(|score| (score, other.at_s, other.index, m))
-            });
+            let mut best = this.best_anchor(id, hits);
             let radius = fuser.search_radius_m(node, fix_max, rule.max_extent_m());
             Fuser::candidates(&fix_grid, node, radius, node.t0, node.t1, hits);
             for &g in hits.iter() {
@@ -1751,7 +1791,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // Coarse reports: the best anchor or fix (an imprecise one alone included), each
         // chosen on its own (in parallel: the choices read the snapshot only), then joined.
         let this = &*self;
-        let choices: Vec<Option<u32>> = fuser
+        let choices: Vec<Option<u32>> = this
             .coarse
             .par_iter()
             .with_min_len(256)
@@ -1773,7 +1813,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             })
             .collect();
         let mut free = vec![false; fuser.nodes.len()];
-        for (&c, choice) in fuser.coarse.iter().zip(choices) {
+        for (&c, choice) in self.coarse.iter().zip(choices) {
             match choice {
                 Some(m) => self.sets.union(c, m),
                 None => free[c as usize] = true,
@@ -1785,14 +1825,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // looks only at the reports placed in the round before, so nothing depends on an
         // order, and each report still joins one incident (it bridges nothing).
         let mut round = vec![FREE_ROUND; fuser.nodes.len()];
-        for &c in &fuser.coarse {
+        for &c in self.coarse.iter() {
             if !free[c as usize] {
                 round[c as usize] = 0;
             }
         }
         let precise = |node: &Node| node.u_m <= rule.anchor_max_uncertainty_m;
         // The levels that hold a precise report at all: only they can hold a match.
-        let precise_levels: Vec<&Level> = fuser
+        let precise_levels: Vec<&Level> = self
             .coarse_levels
             .iter()
             .filter(|l| l.min_u_m <= rule.anchor_max_uncertainty_m)
@@ -1800,7 +1840,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let mut last_round = 0;
         // The free reports that may match one placed in the last round: all at first, then
         // those near the ones just placed.
-        let mut pending: Vec<u32> = fuser
+        let mut pending: Vec<u32> = self
             .coarse
             .iter()
             .copied()
@@ -1872,14 +1912,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // parallel; the links are then made in order). They are indexed apart, by the same
         // bands: most coarse reports are placed, and a query among the free ones alone walks
         // a tenth of the entries.
-        let free_ids: Vec<u32> = fuser
+        let free_ids: Vec<u32> = self
             .coarse
             .iter()
             .copied()
             .filter(|&c| free[c as usize])
             .collect();
         let mut free_levels: Vec<Level> =
-            fuser.coarse_levels.iter().map(Level::empty_like).collect();
+            self.coarse_levels.iter().map(Level::empty_like).collect();
         for &c in &free_ids {
             let node = &fuser.nodes[c as usize];
             let k = band_of(&free_levels, node.u_m);
@@ -2016,7 +2056,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let near = sector_query(
             &[(fixes[0], fix_max), (fixes[1], fix_max)]
                 .into_iter()
-                .chain(fuser.coarse_levels.iter().map(|l| (&l.grid, l.max_u_m)))
+                .chain(self.coarse_levels.iter().map(|l| (&l.grid, l.max_u_m)))
                 .collect::<Vec<_>>(),
             &line,
             range,
@@ -2367,10 +2407,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     return Vec::new();
                 };
                 let own = this.sets.root(b);
-                let grids: Vec<(&Grid, f64)> = fuser
+                let grids: Vec<(&Grid, f64)> = this
                     .levels
                     .iter()
-                    .chain(&fuser.coarse_levels)
+                    .chain(this.coarse_levels.iter())
                     .map(|l| (&l.grid, l.max_u_m))
                     .chain([(&this.fix_grid, fix_max), (&this.loose_fixes, fix_max)])
                     .collect();

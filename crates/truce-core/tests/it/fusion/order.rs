@@ -181,6 +181,20 @@ fn snapshots_are_incremental() {
     assert_eq!(fuser.finish(), fuse(&observations, &sources()));
 }
 
+/// A snapshot reads the engine's linking indexes; finishing hands them over, to be freed
+/// before the incidents are built: the same fusion either way, bearings, fixes and coarse
+/// reports included.
+#[test]
+fn finishing_gives_what_a_snapshot_gives() {
+    let observations = large_scene(2_000);
+    let mut fuser = Fuser::new(sources(), FusionConfig::default());
+    fuser.add_all(&observations);
+    let snapshot = fuser.snapshot();
+    assert!(snapshot.incidents.iter().any(|i| i.fix.is_some()));
+    assert!(snapshot.incidents.iter().any(|i| i.members.len() >= 4));
+    assert_eq!(fuser.finish(), snapshot);
+}
+
 /// A deterministic scene large enough to be split between threads: `events` events over a
 /// 60 km square and thirty days, each seen by a few of the sources (precise and coarse reports,
 /// bearings from both arrays, equipment), plus lone heat spots.
