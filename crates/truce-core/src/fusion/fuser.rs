@@ -2826,7 +2826,10 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             flat[fill[g as usize] as usize] = i as u32;
             fill[g as usize] += 1;
         }
-        drop(fill);
+        // The groups are known: the sets and each node's group are not read again (their
+        // memory goes to the incidents).
+        drop((fill, group_of));
+        self.sets = DisjointSets::default();
 
         let sound_speed = match &fuser.config.link {
             LinkRule::Evidence(r) => r.sound_speed_m_s,
