@@ -690,10 +690,15 @@ impl<'a> Fuser<'a> {
     }
 
     /// The fusion of everything added. (As [`Fuser::snapshot`], but the snapshot takes over
-    /// the engine's sets instead of copying them, and its linking indexes, which it frees
-    /// before building the incidents.)
+    /// the engine's sets instead of copying them, and its indexes, which it frees before
+    /// building the incidents.)
     pub fn finish(mut self) -> Fusion {
+        let take = |grid: &mut Grid| std::mem::replace(grid, grid.empty_like());
         let own = Linking {
+            bearing_grid: take(&mut self.bearing_grid),
+            activity_grid: take(&mut self.activity_grid),
+            coverage_grid: take(&mut self.coverage_grid),
+            observer_grid: take(&mut self.observer_grid),
             levels: std::mem::take(&mut self.levels),
             coarse_levels: std::mem::take(&mut self.coarse_levels),
             coarse: std::mem::take(&mut self.coarse),
@@ -703,12 +708,16 @@ impl<'a> Fuser<'a> {
     }
 }
 
-/// The engine's indexes that only linking reads, handed to the snapshot of
-/// [`Fuser::finish`].
+/// The engine's indexes that the snapshot of [`Fuser::finish`] takes over: those only
+/// linking reads, and those the dismissal context reads too.
 struct Linking {
     levels: Vec<Level>,
     coarse_levels: Vec<Level>,
     coarse: Vec<u32>,
+    bearing_grid: Grid,
+    activity_grid: Grid,
+    coverage_grid: Grid,
+    observer_grid: Grid,
 }
 
 /// What the engine keeps beside the nodes: every `source_ref` concatenated (one allocation
@@ -1169,12 +1178,18 @@ fn within_m(a: &[f64; 3], b: &[f64; 3], limit_m: f64) -> Option<f64> {
 /// One snapshot in the making: the engine's state plus the placements decided now.
 struct Snapshot<'f, 'a> {
     fuser: &'f Fuser<'a>,
-    /// What only linking reads (the anchor and coarse levels, the coarse ids): the engine's,
-    /// borrowed, for a snapshot; handed over by [`Fuser::finish`], and then dropped before
-    /// the incidents are built, which reuse the memory (see [`Snapshot::run`]).
+    /// The engine's indexes, borrowed for a snapshot; handed over by [`Fuser::finish`], and
+    /// then dropped before the incidents are built, which reuse the memory: what only
+    /// linking reads (the anchor and coarse levels, the coarse ids) once linking is done
+    /// (see [`Snapshot::run`]), the grids of the dismissal context once it is known (see
+    /// [`Snapshot::assemble`]).
     levels: Cow<'f, [Level]>,
     coarse_levels: Cow<'f, [Level]>,
     coarse: Cow<'f, [u32]>,
+    bearing_grid: Cow<'f, Grid>,
+    activity_grid: Cow<'f, Grid>,
+    coverage_grid: Cow<'f, Grid>,
+    observer_grid: Cow<'f, Grid>,
     sets: DisjointSets,
     /// Real nodes, then fixes.
     fixes: Vec<Node>,
@@ -1201,23 +1216,42 @@ struct Snapshot<'f, 'a> {
 impl<'f, 'a> Snapshot<'f, 'a> {
     /// A snapshot of `fuser` from its linking indexes (`None`: borrowed) and its sets.
     fn new(fuser: &'f Fuser<'a>, own: Option<Linking>, sets: DisjointSets) -> Self {
-        let (levels, coarse_levels, coarse) = match own {
+        let (levels, coarse_levels, coarse, grids) = match own {
             Some(own) => (
                 Cow::Owned(own.levels),
                 Cow::Owned(own.coarse_levels),
                 Cow::Owned(own.coarse),
+                [
+                    own.bearing_grid,
+                    own.activity_grid,
+                    own.coverage_grid,
+                    own.observer_grid,
+                ]
+                .map(Cow::Owned),
             ),
             None => (
                 Cow::Borrowed(&fuser.levels[..]),
                 Cow::Borrowed(&fuser.coarse_levels[..]),
                 Cow::Borrowed(&fuser.coarse[..]),
+                [
+                    &fuser.bearing_grid,
+                    &fuser.activity_grid,
+                    &fuser.coverage_grid,
+                    &fuser.observer_grid,
+                ]
+                .map(Cow::Borrowed),
             ),
         };
+        let [bearing_grid, activity_grid, coverage_grid, observer_grid] = grids;
         Snapshot {
             fuser,
             levels,
             coarse_levels,
             coarse,
+            bearing_grid,
+            activity_grid,
+            coverage_grid,
+            observer_grid,
             sets,
             fixes: Vec::new(),
             fix_ellipses: Vec::new(),
@@ -1538,7 +1572,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         };
         let reach = bearing_range_m(&ba, rule) + fuser.bearing_max_range_m;
         Fuser::candidates(
-            &fuser.bearing_grid,
+            &self.bearing_grid,
             &node_a,
             reach,
             node_a.t0,
@@ -2108,7 +2142,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         let node_a = fuser.nodes[a as usize];
         let ba = fuser.bearing_of(a)?;
         Fuser::candidates(
-            &fuser.bearing_grid,
+            &self.bearing_grid,
             &node_a,
             SAME_OBSERVER_M,
             node_a.t0,
@@ -2162,7 +2196,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         };
         let range_a = bearing_range_m(&ba, rule);
         Fuser::candidates(
-            &fuser.bearing_grid,
+            &self.bearing_grid,
             &node_a,
             range_a.max(SAME_OBSERVER_M),
             node_a.t0,
@@ -2644,6 +2678,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         &self,
         position: usize,
         ids: &[u32],
+        context: DismissalContext,
         tables: &Tables,
         scratch: &mut Scratch,
     ) -> FusedIncident {
@@ -2749,7 +2784,6 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
         }
 
-        let context = self.context(real, kinds, &sources, &mut scratch.hits);
         let mut id = SmolStrBuilder::new();
         let _ = write!(id, "I{}", position + 1);
         let mut incident = FusedIncident {
@@ -2858,6 +2892,40 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .insert(f as u32, fix.pos, fix.t0, fix.t1);
         }
 
+        // The dismissal context of each group that has one first (in parallel): then the
+        // grids it reads go, and the incidents reuse their memory.
+        let contexts: Vec<(u32, DismissalContext)> = {
+            let this = &self;
+            (0..groups as usize)
+                .into_par_iter()
+                .with_min_len(1024)
+                .map_init(Vec::new, |hits, g| {
+                    let ids = &flat[start[g] as usize..start[g + 1] as usize];
+                    // Ids ascend, fixes (≥ n) last; a group of fixes alone is no incident.
+                    let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
+                    if real.is_empty() {
+                        return None;
+                    }
+                    let context = this.context(real, hits);
+                    (context != DismissalContext::default()).then_some((g as u32, context))
+                })
+                .flatten()
+                .collect()
+        };
+        for grid in [
+            &mut self.bearing_grid,
+            &mut self.activity_grid,
+            &mut self.coverage_grid,
+            &mut self.observer_grid,
+        ] {
+            *grid = Cow::Owned(grid.empty_like());
+        }
+        self.isolation_fixes = Grid::new(1.0, 1.0);
+        let context_of = |g: u32| {
+            contexts
+                .binary_search_by_key(&g, |c| c.0)
+                .map_or_else(|_| DismissalContext::default(), |k| contexts[k].1.clone())
+        };
         let tables = Tables {
             sound_speed,
             rules,
@@ -2880,9 +2948,8 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .enumerate()
             .with_min_len(1024)
             .map_init(Scratch::default, |scratch, (k, &(_, g))| {
-                let g = g as usize;
-                let ids = &flat[start[g] as usize..start[g + 1] as usize];
-                this.incident(k, ids, &tables, scratch)
+                let ids = &flat[start[g as usize] as usize..start[g as usize + 1] as usize];
+                this.incident(k, ids, context_of(g), &tables, scratch)
             })
             .collect();
         drop(order);
@@ -2897,17 +2964,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
     }
 
     /// What the dismissal rules need (see `grading.rs`).
-    fn context(
-        &self,
-        real: &[u32],
-        kinds: KindSet,
-        sources: &[SourceEvidence],
-        hits: &mut Vec<u32>,
-    ) -> DismissalContext {
+    fn context(&self, real: &[u32], hits: &mut Vec<u32>) -> DismissalContext {
         let fuser = self.fuser;
         let config = &fuser.config;
+        let info = |i: u32| fuser.source_info[fuser.nodes[i as usize].source as usize];
         let mut context = DismissalContext::default();
-        if kinds.iter().all(|k| k == Kind::ThermalAnomaly) {
+        if real
+            .iter()
+            .all(|&i| fuser.nodes[i as usize].kind == Kind::ThermalAnomaly)
+        {
             // The first report or fix found near enough settles it: the scans stop there.
             let mut isolated = !real.iter().any(|&i| {
                 let node = &fuser.nodes[i as usize];
@@ -2920,8 +2985,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                         && t0 <= other.t1
                         && within_m(&node.v, &other.v, config.isolation_m).is_some()
                 };
-                fuser
-                    .activity_grid
+                self.activity_grid
                     .any(node.pos, config.isolation_m, t0, t1, |m| {
                         near(&fuser.nodes[m as usize])
                     })
@@ -2935,27 +2999,21 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             if isolated {
                 let node = &fuser.nodes[real[0] as usize];
                 let (t0, t1) = (node.t0 - config.coverage_s, node.t1 + config.coverage_s);
-                isolated = fuser
+                isolated = self
                     .coverage_grid
                     .any(node.pos, config.coverage_m, t0, t1, |_| true);
             }
             context.isolated = isolated;
         }
-        let one_discipline = sources.iter().all(|s| {
-            sources
-                .first()
-                .is_some_and(|f| f.info.discipline == s.info.discipline)
-        });
-        let claim_only = sources
+        let own = real.first().map(|&i| info(i).discipline);
+        let one_discipline = real.iter().all(|&i| Some(info(i).discipline) == own);
+        let claim_only = real
             .iter()
-            .all(|s| s.info.discipline == Discipline::Party);
-        let low_grade = sources.iter().all(|s| s.info.reliability >= Reliability::D);
+            .all(|&i| info(i).discipline == Discipline::Party);
+        let low_grade = real.iter().all(|&i| info(i).reliability >= Reliability::D);
         if one_discipline && (claim_only || low_grade) {
             // Members all share one discipline: a report of another is never a member.
-            let own = sources.first().map(|f| f.info.discipline);
-            let other_discipline = |m: u32| {
-                Some(fuser.source_info[fuser.nodes[m as usize].source as usize].discipline) != own
-            };
+            let other_discipline = |m: u32| Some(info(m).discipline) != own;
             let mut names: Vec<u32> = Vec::new();
             let full = |names: &Vec<u32>| names.len() >= DismissalContext::MAX_OBSERVERS;
             'members: for &i in real {
@@ -2968,7 +3026,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     node.t1 + config.contradiction_s,
                 );
                 Fuser::candidates(
-                    &fuser.observer_grid,
+                    &self.observer_grid,
                     node,
                     config.contradiction_m,
                     t0,
@@ -2991,7 +3049,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 // that reported at the time, with this place in range, was listening.
                 if let LinkRule::Evidence(rule) = &config.link {
                     Fuser::candidates(
-                        &fuser.bearing_grid,
+                        &self.bearing_grid,
                         node,
                         fuser.bearing_max_range_m,
                         t0,
@@ -3137,7 +3195,6 @@ struct Tables {
 /// Buffers reused from one incident to the next (one set per worker).
 #[derive(Default)]
 struct Scratch {
-    hits: Vec<u32>,
     located: Vec<(usize, bool, u32)>,
     by_source: Vec<u32>,
 }
