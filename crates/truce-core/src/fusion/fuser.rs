@@ -2856,9 +2856,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
         let mut fill = start.clone();
         let mut flat = vec![0u32; total];
+        // And, from the same pass over the nodes in order, what each group's reports share:
+        // only groups that may be dismissed have a dismissal context to find.
+        let mut shared = vec![Shared::default(); groups as usize];
         for (i, &g) in group_of.iter().enumerate() {
             flat[fill[g as usize] as usize] = i as u32;
             fill[g as usize] += 1;
+            if let Some(node) = fuser.nodes.get(i) {
+                shared[g as usize].add(node.kind, fuser.source_info[node.source as usize]);
+            }
         }
         // The groups are known: the sets and each node's group are not read again (their
         // memory goes to the incidents).
@@ -2901,17 +2907,18 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .with_min_len(1024)
                 .map_init(Vec::new, |hits, g| {
                     let ids = &flat[start[g] as usize..start[g + 1] as usize];
-                    // Ids ascend, fixes (≥ n) last; a group of fixes alone is no incident.
-                    let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
-                    if real.is_empty() {
+                    if !shared[g].may_be_dismissed() {
                         return None;
                     }
-                    let context = this.context(real, hits);
+                    // Ids ascend, fixes (≥ n) last.
+                    let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
+                    let context = this.context(real, shared[g], hits);
                     (context != DismissalContext::default()).then_some((g as u32, context))
                 })
                 .flatten()
                 .collect()
         };
+        drop(shared);
         for grid in [
             &mut self.bearing_grid,
             &mut self.activity_grid,
@@ -2963,16 +2970,13 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         }
     }
 
-    /// What the dismissal rules need (see `grading.rs`).
-    fn context(&self, real: &[u32], hits: &mut Vec<u32>) -> DismissalContext {
+    /// What the dismissal rules need (see `grading.rs`), for the real members of a group
+    /// (at least one) and what they share.
+    fn context(&self, real: &[u32], shared: Shared, hits: &mut Vec<u32>) -> DismissalContext {
         let fuser = self.fuser;
         let config = &fuser.config;
-        let info = |i: u32| fuser.source_info[fuser.nodes[i as usize].source as usize];
         let mut context = DismissalContext::default();
-        if real
-            .iter()
-            .all(|&i| fuser.nodes[i as usize].kind == Kind::ThermalAnomaly)
-        {
+        if shared.thermal_only {
             // The first report or fix found near enough settles it: the scans stop there.
             let mut isolated = !real.iter().any(|&i| {
                 let node = &fuser.nodes[i as usize];
@@ -3005,15 +3009,12 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             }
             context.isolated = isolated;
         }
-        let own = real.first().map(|&i| info(i).discipline);
-        let one_discipline = real.iter().all(|&i| Some(info(i).discipline) == own);
-        let claim_only = real
-            .iter()
-            .all(|&i| info(i).discipline == Discipline::Party);
-        let low_grade = real.iter().all(|&i| info(i).reliability >= Reliability::D);
-        if one_discipline && (claim_only || low_grade) {
+        if shared.one_discipline && (shared.party_only || shared.low_grade_only) {
             // Members all share one discipline: a report of another is never a member.
-            let other_discipline = |m: u32| Some(info(m).discipline) != own;
+            let other_discipline = |m: u32| {
+                Some(fuser.source_info[fuser.nodes[m as usize].source as usize].discipline)
+                    != shared.discipline
+            };
             let mut names: Vec<u32> = Vec::new();
             let full = |names: &Vec<u32>| names.len() >= DismissalContext::MAX_OBSERVERS;
             'members: for &i in real {
@@ -3190,6 +3191,50 @@ struct Tables {
     rules: GradingRules,
     /// Each source's rank in name order.
     rank: Vec<u32>,
+}
+
+/// What the reports of a group (fixes apart) share, as far as the dismissal rules ask (see
+/// [`Snapshot::context`]).
+#[derive(Clone, Copy, Default)]
+struct Shared {
+    /// Whether a report was added (the rest means nothing until then).
+    any: bool,
+    thermal_only: bool,
+    party_only: bool,
+    low_grade_only: bool,
+    discipline: Option<Discipline>,
+    one_discipline: bool,
+}
+
+impl Shared {
+    fn add(&mut self, kind: Kind, info: SourceInfo) {
+        let thermal = kind == Kind::ThermalAnomaly;
+        let party = info.discipline == Discipline::Party;
+        let low_grade = info.reliability >= Reliability::D;
+        if self.any {
+            self.thermal_only &= thermal;
+            self.party_only &= party;
+            self.low_grade_only &= low_grade;
+            self.one_discipline &= self.discipline == Some(info.discipline);
+        } else {
+            *self = Shared {
+                any: true,
+                thermal_only: thermal,
+                party_only: party,
+                low_grade_only: low_grade,
+                discipline: Some(info.discipline),
+                one_discipline: true,
+            };
+        }
+    }
+
+    /// Whether [`Snapshot::context`] may find anything: only heat spots (a field fire?), or
+    /// one discipline's claims or low-grade reports (borne out?).
+    fn may_be_dismissed(&self) -> bool {
+        self.any
+            && (self.thermal_only
+                || (self.one_discipline && (self.party_only || self.low_grade_only)))
+    }
 }
 
 /// Buffers reused from one incident to the next (one set per worker).
