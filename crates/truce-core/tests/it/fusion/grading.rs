@@ -338,6 +338,47 @@ fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
 }
 
 #[test]
+fn a_low_grade_report_that_better_sources_do_not_bear_out_is_dismissed() {
+    let observations = [
+        // A D-graded OSINT report of an explosion…
+        located("osint", "o1", Kind::Explosion, 0.0, pos(0.0, 0.0), 1000.0),
+        // …while a B-graded UAV watched 3 km away and reported only movement.
+        located(
+            "uav",
+            "watch",
+            Kind::Movement,
+            600.0,
+            pos(3000.0, 0.0),
+            50.0,
+        ),
+        // The same source far from anyone better: kept as reported.
+        located(
+            "osint",
+            "o2",
+            Kind::Explosion,
+            0.0,
+            pos(60_000.0, 0.0),
+            1000.0,
+        ),
+    ];
+    let fusion = check_statuses(
+        &observations,
+        &sources(),
+        &[
+            IncidentStatus::Dismissed,
+            IncidentStatus::Reported,
+            IncidentStatus::Confirmed,
+        ],
+    );
+    assert_eq!(fusion.incidents[0].members, vec![0]);
+    assert_eq!(
+        fusion.incidents[0].context.observers_nearby,
+        vec!["uav".to_owned()]
+    );
+    assert!(fusion.incidents[1].context.observers_nearby.is_empty());
+}
+
+#[test]
 fn a_satellite_only_picture_dismisses_nothing() {
     check_statuses(
         &[
