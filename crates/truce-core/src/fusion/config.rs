@@ -30,7 +30,7 @@
 
 use crate::agreement::FusionParams;
 use crate::fusion::Discipline;
-use crate::observation::{Equipment, Kind};
+use crate::observation::{EquipmentClass, Kind};
 use truce_geo::LonLat;
 
 /// Zone and party of a position, as `(zone_id, party_id)`: how fusion learns the agreement's
@@ -250,17 +250,22 @@ impl<'a> FusionConfig<'a> {
     }
 }
 
-/// Whether reports of kinds `a` and `b` (with their equipment, if any) may be of the same
-/// event under the table of this module.
-pub fn kinds_compatible(a: Kind, ea: Option<Equipment>, b: Kind, eb: Option<Equipment>) -> bool {
+/// Whether reports of kinds `a` and `b` (with the class of their equipment, if any) may be of
+/// the same event under the table of this module.
+pub fn kinds_compatible(
+    a: Kind,
+    ea: Option<EquipmentClass>,
+    b: Kind,
+    eb: Option<EquipmentClass>,
+) -> bool {
     let (a, ea, b, eb) = if a <= b {
         (a, ea, b, eb)
     } else {
         (b, eb, a, ea)
     };
-    let same_class = || matches!((ea, eb), (Some(x), Some(y)) if x.class == y.class);
+    let same_class = || matches!((ea, eb), (Some(x), Some(y)) if x == y);
     let classes_agree = || match (ea, eb) {
-        (Some(x), Some(y)) => x.class == y.class,
+        (Some(x), Some(y)) => x == y,
         _ => true,
     };
     use Kind::*;
@@ -293,10 +298,9 @@ pub fn kinds_compatible(a: Kind, ea: Option<Equipment>, b: Kind, eb: Option<Equi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::EquipmentClass;
 
-    fn eq(class: EquipmentClass) -> Option<Equipment> {
-        Some(Equipment { class, count: 1 })
+    fn eq(class: EquipmentClass) -> Option<EquipmentClass> {
+        Some(class)
     }
 
     #[test]

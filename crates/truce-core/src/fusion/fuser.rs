@@ -98,7 +98,7 @@ use super::{
     Discipline, DismissalContext, FusedIncident, Fusion, Reliability, SourceEvidence, SourceInfo,
     SourceRegistry,
 };
-use crate::observation::{Bearing, Equipment, Kind, KindSet, Observation};
+use crate::observation::{Bearing, EquipmentClass, Kind, KindSet, Observation};
 
 /// Windows longer than this are clamped for linking (an `observed_until` weeks later).
 const MAX_WINDOW_S: f64 = 7.0 * 86_400.0;
@@ -140,7 +140,8 @@ struct Node {
     /// For a fix whose bearings report several kinds (an array may take a launch for an
     /// impact): the others, one bit per `Kind as usize`. Zero for every report.
     other_kinds: KindSet,
-    equipment: Option<Equipment>,
+    /// What linking reads of the equipment (its count is in [`Facts`]).
+    equipment_class: Option<EquipmentClass>,
     role: Role,
     level: u8,
     source: u32,
@@ -153,9 +154,31 @@ struct Facts {
     observed_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
     credibility: Option<u8>,
-    party: Option<u32>,
+    party: OptId,
     /// Index into `Arena::bearings`.
-    bearing: Option<u32>,
+    bearing: OptId,
+    /// The equipment's count (0 without equipment).
+    equipment_count: u32,
+}
+
+// Ten million of each are written once and read at random by every query: their size is
+// fresh memory and cache misses (measured in `docs/benchmarks.md`).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Node>() <= 104 && size_of::<Facts>() <= 48);
+
+/// A small id or none, in four bytes (an `Option<u32>` takes eight, and ten million
+/// observations each keep two): none is `u32::MAX`, which no party or bearing reaches.
+#[derive(Clone, Copy, Debug)]
+struct OptId(u32);
+
+impl OptId {
+    fn new(id: Option<u32>) -> OptId {
+        OptId(id.unwrap_or(u32::MAX))
+    }
+
+    fn get(self) -> Option<u32> {
+        (self.0 != u32::MAX).then_some(self.0)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -628,6 +651,7 @@ impl<'a> Fuser<'a> {
     fn bearing_of(&self, id: u32) -> Option<Bearing> {
         self.facts[id as usize]
             .bearing
+            .get()
             .and_then(|b| self.arena.bearings.get(b as usize).copied())
     }
 
@@ -836,11 +860,12 @@ fn compatible(config: &FusionConfig, a: &Node, b: &Node) -> bool {
     match config.compatibility {
         Compatibility::All => true,
         Compatibility::Table if a.other_kinds.is_empty() && b.other_kinds.is_empty() => {
-            kinds_compatible(a.kind, a.equipment, b.kind, b.equipment)
+            kinds_compatible(a.kind, a.equipment_class, b.kind, b.equipment_class)
         }
         // A fix of several kinds is compatible with what any of them is.
-        Compatibility::Table => kinds_of(a)
-            .any(|ka| kinds_of(b).any(|kb| kinds_compatible(ka, a.equipment, kb, b.equipment))),
+        Compatibility::Table => kinds_of(a).any(|ka| {
+            kinds_of(b).any(|kb| kinds_compatible(ka, a.equipment_class, kb, b.equipment_class))
+        }),
     }
 }
 
@@ -935,6 +960,7 @@ impl RoleIndexes<'_, '_> {
             Role::Bearing => {
                 let bearing = self.facts[id as usize]
                     .bearing
+                    .get()
                     .and_then(|b| self.arena.bearings.get(b as usize));
                 if let (LinkRule::Evidence(rule), Some(b)) = (&self.config.link, bearing) {
                     *self.bearing_max_range_m =
@@ -1029,7 +1055,7 @@ fn prepare(
         extent_m: 0.0,
         kind,
         other_kinds: KindSet::EMPTY,
-        equipment: observation.equipment,
+        equipment_class: observation.equipment.map(|e| e.class),
         role: Role::Alone,
         level: 0,
         source: kept.source,
@@ -1083,8 +1109,9 @@ fn prepare(
         observed_at: observation.observed_at,
         last_at,
         credibility: observation.credibility,
-        party: kept.party,
-        bearing: kept.bearing,
+        party: OptId::new(kept.party),
+        bearing: OptId::new(kept.bearing),
+        equipment_count: observation.equipment.map_or(0, |e| e.count),
     };
     (node, facts)
 }
@@ -1730,7 +1757,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 extent_m: rule.windows[first.kind as usize].extent_m,
                 kind: first.kind,
                 other_kinds: kinds.without(first.kind),
-                equipment: first.equipment,
+                equipment_class: first.equipment_class,
                 role: Role::Fix,
                 level: 0,
                 source: first.source,
@@ -3095,7 +3122,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         // Members by caller index → node.
         let mut node_of: FxHashMap<usize, u32> = FxHashMap::default();
         for (i, node) in fuser.nodes.iter().enumerate() {
-            if node.equipment.is_some()
+            if node.equipment_class.is_some()
                 && matches!(node.kind, Kind::EquipmentSighting | Kind::Movement)
             {
                 node_of.insert(node.index, i as u32);
@@ -3114,7 +3141,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 continue;
             }
             let mut by_class: std::collections::BTreeMap<
-                crate::observation::EquipmentClass,
+                EquipmentClass,
                 (u32, Vec<usize>, Vec<u32>),
             > = Default::default();
             for &m in &incident.members {
@@ -3122,13 +3149,14 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                     continue;
                 };
                 let node = &fuser.nodes[i as usize];
-                let Some(e) = node.equipment else {
+                let Some(class) = node.equipment_class else {
                     continue;
                 };
-                let entry = by_class.entry(e.class).or_default();
-                entry.0 = entry.0.max(e.count);
+                let facts = &fuser.facts[i as usize];
+                let entry = by_class.entry(class).or_default();
+                entry.0 = entry.0.max(facts.equipment_count);
                 entry.1.push(m);
-                if let Some(p) = fuser.facts[i as usize].party {
+                if let Some(p) = facts.party.get() {
                     entry.2.push(p);
                 }
             }
