@@ -277,18 +277,12 @@ fn an_isolated_heat_spot_is_dismissed_as_a_field_fire() {
     );
 }
 
-#[test]
-fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
+/// A report of an explosion by `near` while a B-graded UAV watched 3 km away and reported
+/// only movement, and one by `far` 60 km off, where nobody better was: the first is dismissed
+/// as not borne out, the second kept as reported.
+fn not_borne_out(near: &str, far: &str) -> Fusion {
     let observations = [
-        located(
-            "ru-liaison",
-            "claim",
-            Kind::Explosion,
-            0.0,
-            pos(0.0, 0.0),
-            1000.0,
-        ),
-        // A B-graded UAV watched 3 km away at the time and reported only movement.
+        located(near, "o1", Kind::Explosion, 0.0, pos(0.0, 0.0), 1000.0),
         located(
             "uav",
             "watch",
@@ -297,69 +291,7 @@ fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
             pos(3000.0, 0.0),
             50.0,
         ),
-        // A claim nobody better was near: kept as reported.
-        located(
-            "ua-liaison",
-            "claim-2",
-            Kind::Explosion,
-            0.0,
-            pos(60_000.0, 0.0),
-            1000.0,
-        ),
-    ];
-    let mut fusion = check_statuses(
-        &observations,
-        &sources(),
-        &[
-            IncidentStatus::Dismissed,
-            IncidentStatus::Reported,
-            IncidentStatus::Confirmed,
-        ],
-    );
-    assert_eq!(fusion.incidents[0].members, vec![0]);
-    assert_eq!(
-        fusion.incidents[0].context.observers_nearby,
-        vec!["uav".to_owned()]
-    );
-    assert!(
-        fusion.incidents[0]
-            .reasons()
-            .iter()
-            .any(|r| r.contains("while uav (B, uav) reported from within 10000 m"))
-    );
-    // If the UAV is downgraded, the claim is no longer contradicted.
-    let changed = fusion.regrade(&registry(&[
-        ("uav", D, Uav),
-        ("ru-liaison", C, Party),
-        ("ua-liaison", C, Party),
-    ]));
-    assert_eq!(changed, vec![0, 2]);
-    assert_eq!(fusion.incidents[0].status, IncidentStatus::Reported);
-}
-
-#[test]
-fn a_low_grade_report_that_better_sources_do_not_bear_out_is_dismissed() {
-    let observations = [
-        // A D-graded OSINT report of an explosion…
-        located("osint", "o1", Kind::Explosion, 0.0, pos(0.0, 0.0), 1000.0),
-        // …while a B-graded UAV watched 3 km away and reported only movement.
-        located(
-            "uav",
-            "watch",
-            Kind::Movement,
-            600.0,
-            pos(3000.0, 0.0),
-            50.0,
-        ),
-        // The same source far from anyone better: kept as reported.
-        located(
-            "osint",
-            "o2",
-            Kind::Explosion,
-            0.0,
-            pos(60_000.0, 0.0),
-            1000.0,
-        ),
+        located(far, "o2", Kind::Explosion, 0.0, pos(60_000.0, 0.0), 1000.0),
     ];
     let fusion = check_statuses(
         &observations,
@@ -376,6 +308,33 @@ fn a_low_grade_report_that_better_sources_do_not_bear_out_is_dismissed() {
         vec!["uav".to_owned()]
     );
     assert!(fusion.incidents[1].context.observers_nearby.is_empty());
+    fusion
+}
+
+#[test]
+fn a_claim_that_better_sources_do_not_bear_out_is_dismissed() {
+    let mut fusion = not_borne_out("ru-liaison", "ua-liaison");
+    assert!(
+        fusion.incidents[0]
+            .reasons()
+            .iter()
+            .any(|r| r.contains("while uav (B, uav) reported from within 10000 m"))
+    );
+    // If the UAV is downgraded, the claim is no longer contradicted.
+    let changed = fusion.regrade(&registry(&[
+        ("uav", D, Uav),
+        ("ru-liaison", C, Party),
+        ("ua-liaison", C, Party),
+    ]));
+    assert_eq!(changed, vec![0, 2]);
+    assert_eq!(fusion.incidents[0].status, IncidentStatus::Reported);
+}
+
+/// Not only claims: a report by sources graded D–F alone, of one discipline.
+#[test]
+fn a_low_grade_report_that_better_sources_do_not_bear_out_is_dismissed() {
+    let fusion = not_borne_out("osint", "osint");
+    assert_eq!(fusion.incidents[0].sources[0].source, "osint");
 }
 
 #[test]
