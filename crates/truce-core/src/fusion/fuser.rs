@@ -718,7 +718,7 @@ impl<'a> Fuser<'a> {
     /// building the incidents.)
     pub fn finish(mut self) -> Fusion {
         let take = |grid: &mut Grid| std::mem::replace(grid, grid.empty_like());
-        let own = Linking {
+        let own = Indexes {
             bearing_grid: take(&mut self.bearing_grid),
             activity_grid: take(&mut self.activity_grid),
             coverage_grid: take(&mut self.coverage_grid),
@@ -734,7 +734,7 @@ impl<'a> Fuser<'a> {
 
 /// The engine's indexes that the snapshot of [`Fuser::finish`] takes over: those only
 /// linking reads, and those the dismissal context reads too.
-struct Linking {
+struct Indexes {
     levels: Vec<Level>,
     coarse_levels: Vec<Level>,
     coarse: Vec<u32>,
@@ -1241,8 +1241,8 @@ struct Snapshot<'f, 'a> {
 }
 
 impl<'f, 'a> Snapshot<'f, 'a> {
-    /// A snapshot of `fuser` from its linking indexes (`None`: borrowed) and its sets.
-    fn new(fuser: &'f Fuser<'a>, own: Option<Linking>, sets: DisjointSets) -> Self {
+    /// A snapshot of `fuser` with its indexes (`None`: borrowed) and its sets.
+    fn new(fuser: &'f Fuser<'a>, own: Option<Indexes>, sets: DisjointSets) -> Self {
         let (levels, coarse_levels, coarse, grids) = match own {
             Some(own) => (
                 Cow::Owned(own.levels),
@@ -2933,11 +2933,11 @@ impl<'f, 'a> Snapshot<'f, 'a> {
                 .into_par_iter()
                 .with_min_len(1024)
                 .map_init(Vec::new, |hits, g| {
-                    let ids = &flat[start[g] as usize..start[g + 1] as usize];
                     if !shared[g].may_be_dismissed() {
                         return None;
                     }
                     // Ids ascend, fixes (≥ n) last.
+                    let ids = &flat[start[g] as usize..start[g + 1] as usize];
                     let real = &ids[..ids.partition_point(|&i| (i as usize) < n)];
                     let context = this.context(real, shared[g], hits);
                     (context != DismissalContext::default()).then_some((g as u32, context))
