@@ -3225,12 +3225,12 @@ struct Tables {
 /// [`Snapshot::context`]).
 #[derive(Clone, Copy, Default)]
 struct Shared {
-    /// Whether a report was added (the rest means nothing until then).
-    any: bool,
+    /// The first report's (`None` until a report is added: the rest means nothing until
+    /// then).
+    discipline: Option<Discipline>,
     thermal_only: bool,
     party_only: bool,
     low_grade_only: bool,
-    discipline: Option<Discipline>,
     one_discipline: bool,
 }
 
@@ -3239,14 +3239,13 @@ impl Shared {
         let thermal = kind == Kind::ThermalAnomaly;
         let party = info.discipline == Discipline::Party;
         let low_grade = info.reliability >= Reliability::D;
-        if self.any {
+        if self.discipline.is_some() {
             self.thermal_only &= thermal;
             self.party_only &= party;
             self.low_grade_only &= low_grade;
             self.one_discipline &= self.discipline == Some(info.discipline);
         } else {
             *self = Shared {
-                any: true,
                 thermal_only: thermal,
                 party_only: party,
                 low_grade_only: low_grade,
@@ -3259,7 +3258,7 @@ impl Shared {
     /// Whether [`Snapshot::context`] may find anything: only heat spots (a field fire?), or
     /// one discipline's claims or low-grade reports (borne out?).
     fn may_be_dismissed(&self) -> bool {
-        self.any
+        self.discipline.is_some()
             && (self.thermal_only
                 || (self.one_discipline && (self.party_only || self.low_grade_only)))
     }
