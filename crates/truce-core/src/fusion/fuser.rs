@@ -2402,10 +2402,9 @@ impl<'f, 'a> Snapshot<'f, 'a> {
         roots.sort_unstable();
         roots.dedup();
         let total = self.fuser.nodes.len() + self.fixes.len();
-        // The roots wanted, one bit each: a look-up that stays in cache.
-        let mut wanted = vec![0u64; total.div_ceil(64)];
+        let mut wanted = BitSet::new(total);
         for &r in &roots {
-            wanted[r as usize / 64] |= 1 << (r % 64);
+            wanted.insert(r);
         }
         // Found in parallel (reading the sets), then sorted by incident and caller index.
         let this = self;
@@ -2415,7 +2414,7 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             .with_min_len(4096)
             .filter_map(|i| {
                 let root = this.sets.root(i);
-                if wanted[root as usize / 64] & (1 << (root % 64)) == 0 {
+                if !wanted.contains(root) {
                     return None;
                 }
                 let node = this.node(i);
@@ -2955,7 +2954,15 @@ impl<'f, 'a> Snapshot<'f, 'a> {
             *grid = Cow::Owned(grid.empty_like());
         }
         self.isolation_fixes = Grid::new(1.0, 1.0);
+        // Asked for every incident, found for few: a bit first.
+        let mut with_context = BitSet::new(groups as usize);
+        for &(g, _) in &contexts {
+            with_context.insert(g);
+        }
         let context_of = |g: u32| {
+            if !with_context.contains(g) {
+                return DismissalContext::default();
+            }
             contexts
                 .binary_search_by_key(&g, |c| c.0)
                 .map_or_else(|_| DismissalContext::default(), |k| contexts[k].1.clone())
@@ -3221,12 +3228,29 @@ struct Tables {
     rank: Vec<u32>,
 }
 
+/// A set of small integers below a bound, one bit each: a look-up that stays in cache.
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    fn new(bound: usize) -> BitSet {
+        BitSet(vec![0; bound.div_ceil(64)])
+    }
+
+    fn insert(&mut self, i: u32) {
+        self.0[i as usize / 64] |= 1 << (i % 64);
+    }
+
+    fn contains(&self, i: u32) -> bool {
+        self.0[i as usize / 64] & (1 << (i % 64)) != 0
+    }
+}
+
 /// What the reports of a group (fixes apart) share, as far as the dismissal rules ask (see
 /// [`Snapshot::context`]).
 #[derive(Clone, Copy, Default)]
 struct Shared {
-    /// The first report's (`None` until a report is added: the rest means nothing until
-    /// then).
+    /// The first report's discipline (`None` until a report is added; the flags below mean
+    /// nothing until then).
     discipline: Option<Discipline>,
     thermal_only: bool,
     party_only: bool,
