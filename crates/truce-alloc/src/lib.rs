@@ -17,7 +17,7 @@ use std::alloc::{GlobalAlloc, Layout};
 mod pages;
 
 /// mimalloc, with large blocks mapped apart on Linux.
-pub struct Allocator;
+struct Allocator;
 
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator;
@@ -106,9 +106,10 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// frees gigabytes between its phases (the indexes, the snapshot's tables) and allocates
 /// gigabytes after; returned, that memory comes back as fresh pages, each a page fault and,
 /// on a virtual machine whose host takes back the guest's free memory, a fault on the host
-/// too. Kept by mimalloc (its blocks under 1 MiB), the same run made 1.33 M page faults
-/// instead of 1.6 M; kept and moved into the next large blocks too (`pages.rs`, on Linux),
-/// 0.91 M instead of 1.15 M, with a peak 1 GB lower (`docs/benchmarks.md`). A long-running
+/// too. Kept by mimalloc, when it had every block, the same run made 1.33 M page faults
+/// instead of 1.6 M; with the large blocks' pages kept apart and moved into the next large
+/// blocks (`pages.rs`, on Linux), 0.91 M instead of 1.15 M, at a peak 0.9 GiB lower
+/// (`docs/benchmarks.md`). A long-running
 /// server would not want this: it would hold its peak for good.
 pub fn keep_freed_memory() {
     #[cfg(target_os = "linux")]
