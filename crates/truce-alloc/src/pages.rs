@@ -28,10 +28,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Blocks of this size or more are large: mapped here, not by mimalloc.
-pub(crate) const LARGE: usize = 1 << 20;
+const LARGE: usize = 1 << 20;
 
 /// The alignment every mapping has (the smallest page size of the targets Linux runs on).
-pub(crate) const MAPPING_ALIGN: usize = 4096;
+const MAPPING_ALIGN: usize = 4096;
 
 /// Whether freed large blocks are kept in the pool (else they are unmapped).
 static KEEP: AtomicBool = AtomicBool::new(false);

@@ -52,7 +52,7 @@ fn blocks_against_a_model(seed: u64) {
     };
     for step in 0..400 {
         let slot = (next() % 16) as usize;
-        // Sizes from 4 KiB to 6 MiB, about half of them large (1 MiB and more).
+        // Sizes from 4 KiB to 6 MiB: five in six large (1 MiB and more), the rest mimalloc's.
         let size = PAGE * (1 + (next() % 1536) as usize);
         let tag = step as u8;
         match (slots[slot].take(), next() % 4) {
