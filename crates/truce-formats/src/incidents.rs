@@ -26,40 +26,11 @@ fn rounded(x: f64, decimals: i32) -> Value {
     json!((x * scale).round() / scale)
 }
 
-/// One incident as its JSON object. `observations` is the slice the incident's member
-/// indices refer to.
-pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> Value {
+/// What explains an incident, as a JSON object: `reasons`, `sources`, and `fix` or `sector`
+/// when it has one (the keys of [`incident_json`] beyond those of the contract; what the
+/// store keeps beside an incident's columns).
+pub fn incident_detail_json(incident: &FusedIncident) -> Map<String, Value> {
     let mut o = Map::new();
-    o.insert("id".into(), json!(incident.id.as_str()));
-    o.insert("status".into(), json!(incident.status.as_str()));
-    o.insert("confidence".into(), rounded(incident.confidence, 4));
-    o.insert("first_at".into(), json!(time(incident.first_at)));
-    o.insert("last_at".into(), json!(time(incident.last_at)));
-    o.insert(
-        "location".into(),
-        match incident.location {
-            // 1e-7 degrees is about a centimetre: the digits beyond are arithmetic noise.
-            Some((p, u)) => json!({
-                "lon": rounded(p.lon_deg, 7),
-                "lat": rounded(p.lat_deg, 7),
-                "uncertainty_m": rounded(u, 1),
-            }),
-            None => Value::Null,
-        },
-    );
-    o.insert(
-        "kinds".into(),
-        incident.kinds.iter().map(|k| json!(k.as_str())).collect(),
-    );
-    o.insert(
-        "members".into(),
-        incident
-            .members
-            .iter()
-            .filter_map(|&m| observations.get(m))
-            .map(|obs| json!({"source": obs.key.source, "source_ref": obs.key.source_ref}))
-            .collect(),
-    );
     o.insert("reasons".into(), json!(incident.reasons()));
     o.insert(
         "sources".into(),
@@ -100,6 +71,43 @@ pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> 
         }
         o.insert("sector".into(), Value::Object(sector));
     }
+    o
+}
+
+/// One incident as its JSON object. `observations` is the slice the incident's member
+/// indices refer to.
+pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> Value {
+    let mut o = incident_detail_json(incident);
+    o.insert("id".into(), json!(incident.id.as_str()));
+    o.insert("status".into(), json!(incident.status.as_str()));
+    o.insert("confidence".into(), rounded(incident.confidence, 4));
+    o.insert("first_at".into(), json!(time(incident.first_at)));
+    o.insert("last_at".into(), json!(time(incident.last_at)));
+    o.insert(
+        "location".into(),
+        match incident.location {
+            // 1e-7 degrees is about a centimetre: the digits beyond are arithmetic noise.
+            Some((p, u)) => json!({
+                "lon": rounded(p.lon_deg, 7),
+                "lat": rounded(p.lat_deg, 7),
+                "uncertainty_m": rounded(u, 1),
+            }),
+            None => Value::Null,
+        },
+    );
+    o.insert(
+        "kinds".into(),
+        incident.kinds.iter().map(|k| json!(k.as_str())).collect(),
+    );
+    o.insert(
+        "members".into(),
+        incident
+            .members
+            .iter()
+            .filter_map(|&m| observations.get(m))
+            .map(|obs| json!({"source": obs.key.source, "source_ref": obs.key.source_ref}))
+            .collect(),
+    );
     Value::Object(o)
 }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 /// | `AgreementMismatch` | an agreement version is already stored with another id | a caller bug or a hash collision |
 /// | `UnknownObservation` | an assessment names an observation id that is not stored | a caller bug |
 /// | `InvalidAssessment` | an assessment to record is invalid (a negative or non-finite distance) | a caller bug |
+/// | `InvalidFusion` | a fusion to store is inconsistent (an observation in two incidents, a member not stored, a confidence out of range); nothing of it was written | a caller bug |
 /// | `Corrupt` | a stored row does not read back as written | restore from backup |
 /// | `Sqlite` | any other SQLite failure, with what the store was doing | see the source |
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +112,9 @@ pub enum StoreError {
         id: i64,
         reason: &'static str,
     },
+
+    #[error("store {path}: the fusion was refused, nothing of it was written: {reason}")]
+    InvalidFusion { path: PathBuf, reason: String },
 
     #[error("store {path} is corrupt: {what}")]
     Corrupt { path: PathBuf, what: String },

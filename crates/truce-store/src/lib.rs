@@ -1,5 +1,5 @@
-//! The embedded store of Truce: observations, their revisions, batches and assessments in
-//! one SQLite file.
+//! The embedded store of Truce: observations, their revisions, batches, assessments and
+//! fusions (the incidents drawn from observations) in one SQLite file.
 //!
 //! - One file per deployment, in WAL mode with `synchronous = FULL`: a committed batch is
 //!   durable, readers never wait for the writer, a second writer waits for the first (the
@@ -15,6 +15,7 @@
 mod assessments;
 mod batch;
 mod error;
+mod fusions;
 mod migrate;
 pub mod schema;
 mod store;
@@ -22,6 +23,10 @@ mod store;
 pub use assessments::{AgreementRef, NewAssessment, StoredAgreement, StoredAssessment};
 pub use batch::{BatchReport, BatchWriter, NewBatch, NewRecord, Outcome, RecordOutcome};
 pub use error::StoreError;
+pub use fusions::{
+    FusionId, FusionReport, FusionWriter, NewEquipment, NewFusion, NewIncident, StoredEquipment,
+    StoredFusion, StoredIncident,
+};
 pub use store::{
     BatchId, ConnectionSettings, Fingerprint, ObservationCounts, ObservationId, Store,
     StoreOptions, StoredBatch, StoredObservation,

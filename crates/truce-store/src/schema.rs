@@ -74,6 +74,61 @@
 //! `source` and `source_ref`, finite coordinates in range, a finite distance ≥ 0; see
 //! `batch.rs`), the references it writes are rows of its own transaction, and
 //! `record_assessments` looks each observation id up before storing its assessment.
+//!
+//! # Version 3: fusions
+//!
+//! A fusion is one run of the fusion engine over a set of stored observations, kept with
+//! what it concluded; fusions are append-only, like observations (triggers refuse UPDATE and
+//! DELETE), so that a finding can always be traced to the run it came from.
+//!
+//! `fusions`: one row per stored fusion.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `id` | INTEGER PRIMARY KEY | fusion id ([`crate::FusionId`]) |
+//! | `made_at_s` | INTEGER NOT NULL | when it was made |
+//! | `label` | TEXT NOT NULL | what was fused, e.g. `current observations` |
+//! | `sources` | TEXT | the sources registry (`sources.csv`) it graded with; NULL: none (every source F) |
+//! | `agreement_row` | INTEGER | the agreement (`agreements.row_id`) equipment was counted under, if any |
+//! | `observation_count`, `incident_count`, `equipment_count` | INTEGER NOT NULL | its size |
+//! | `content_sha256` | BLOB NOT NULL | SHA-256 of its content (every row below and the `sources`): equal ⇒ the same fusion, stored once |
+//!
+//! `incidents`: the incidents of a fusion; primary key (`fusion_id`, `number`), WITHOUT
+//! ROWID, written in `number` order.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `fusion_id` | INTEGER NOT NULL | the fusion |
+//! | `number` | INTEGER NOT NULL | 1, 2, … in the fusion's order |
+//! | `id` | TEXT NOT NULL | the incident's id, e.g. `I42` |
+//! | `status` | TEXT NOT NULL | `reported`, `corroborated`, `confirmed` or `dismissed` |
+//! | `confidence` | REAL NOT NULL | 0..=1 |
+//! | `first_at_s`, `last_at_s` | INTEGER NOT NULL | its first and last member's time, floored to the second |
+//! | `lon`, `lat`, `uncertainty_m` | REAL | its location, all NULL for an incident known only by a bearing |
+//! | `kinds` | TEXT NOT NULL | its members' kinds, wire names joined by `,` |
+//! | `member_ids` | TEXT NOT NULL | its members' observation ids, ascending, as a JSON array |
+//! | `detail` | TEXT NOT NULL | JSON: the reasons, the sources with their grades, the fix or sector (the export of `incidents --json` without its members) |
+//!
+//! `incident_members`: which incident of a fusion each observation is in; primary key
+//! (`fusion_id`, `observation_id`), WITHOUT ROWID, so an observation is in at most one
+//! incident of a fusion (the writer checks it is in exactly one: every observation fused is
+//! a member). Written in `observation_id` order.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `fusion_id` | INTEGER NOT NULL | the fusion |
+//! | `observation_id` | INTEGER NOT NULL | the observation revision fused |
+//! | `incident_number` | INTEGER NOT NULL | its incident's `number` |
+//!
+//! `fusion_equipment`: the equipment estimates of a fusion; primary key (`fusion_id`,
+//! `number`), WITHOUT ROWID.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `fusion_id`, `number` | INTEGER NOT NULL | the fusion; 1, 2, … in its order |
+//! | `zone`, `party`, `class` | TEXT NOT NULL | where, whose, what (an equipment class's wire name) |
+//! | `lower`, `upper` | INTEGER NOT NULL | the bounds of the count |
+//! | `evidence_ids` | TEXT NOT NULL | the sightings' observation ids, as a JSON array |
 
 /// `PRAGMA application_id` of a Truce store: the bytes `TRUC`.
 pub const APPLICATION_ID: i64 = 0x5452_5543;
@@ -82,7 +137,7 @@ pub const APPLICATION_ID: i64 = 0x5452_5543;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from schema version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
 
 const MIGRATION_1: &str = "
 PRAGMA application_id = 1414681923;
@@ -212,6 +267,99 @@ WHERE NOT EXISTS (
       AND later.source_ref = o.source_ref
       AND later.revision > o.revision
 );
+";
+
+/// Adds the fusions and what they concluded (see the module documentation).
+const MIGRATION_3: &str = "
+CREATE TABLE fusions (
+    id                INTEGER PRIMARY KEY,
+    made_at_s         INTEGER NOT NULL,
+    label             TEXT    NOT NULL,
+    sources           TEXT,
+    agreement_row     INTEGER,
+    observation_count INTEGER NOT NULL,
+    incident_count    INTEGER NOT NULL,
+    equipment_count   INTEGER NOT NULL,
+    content_sha256    BLOB    NOT NULL
+);
+
+CREATE INDEX fusions_content ON fusions (content_sha256);
+
+CREATE TABLE incidents (
+    fusion_id     INTEGER NOT NULL,
+    number        INTEGER NOT NULL,
+    id            TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    confidence    REAL    NOT NULL,
+    first_at_s    INTEGER NOT NULL,
+    last_at_s     INTEGER NOT NULL,
+    lon           REAL,
+    lat           REAL,
+    uncertainty_m REAL,
+    kinds         TEXT    NOT NULL,
+    member_ids    TEXT    NOT NULL,
+    detail        TEXT    NOT NULL,
+    PRIMARY KEY (fusion_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE incident_members (
+    fusion_id       INTEGER NOT NULL,
+    observation_id  INTEGER NOT NULL,
+    incident_number INTEGER NOT NULL,
+    PRIMARY KEY (fusion_id, observation_id)
+) WITHOUT ROWID;
+
+CREATE TABLE fusion_equipment (
+    fusion_id    INTEGER NOT NULL,
+    number       INTEGER NOT NULL,
+    zone         TEXT    NOT NULL,
+    party        TEXT    NOT NULL,
+    class        TEXT    NOT NULL,
+    lower        INTEGER NOT NULL,
+    upper        INTEGER NOT NULL,
+    evidence_ids TEXT    NOT NULL,
+    PRIMARY KEY (fusion_id, number)
+) WITHOUT ROWID;
+
+CREATE TRIGGER fusions_no_update BEFORE UPDATE ON fusions
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER fusions_no_delete BEFORE DELETE ON fusions
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER incidents_no_update BEFORE UPDATE ON incidents
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER incidents_no_delete BEFORE DELETE ON incidents
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER incident_members_no_update BEFORE UPDATE ON incident_members
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER incident_members_no_delete BEFORE DELETE ON incident_members
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER fusion_equipment_no_update BEFORE UPDATE ON fusion_equipment
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
+
+CREATE TRIGGER fusion_equipment_no_delete BEFORE DELETE ON fusion_equipment
+BEGIN
+    SELECT RAISE(ABORT, 'a stored fusion is kept as it was made');
+END;
 ";
 
 #[cfg(test)]

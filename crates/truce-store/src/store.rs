@@ -94,6 +94,7 @@ pub struct Fingerprint {
     pub last_observation_id: i64,
     pub agreements: i64,
     pub assessments: i64,
+    pub fusions: i64,
 }
 
 /// The connection settings in force, as SQLite reports them.
@@ -345,7 +346,8 @@ impl Store {
                         (SELECT count(*) FROM observations), \
                         (SELECT coalesce(max(id), 0) FROM observations), \
                         (SELECT count(*) FROM agreements), \
-                        (SELECT count(*) FROM assessments)",
+                        (SELECT count(*) FROM assessments), \
+                        (SELECT count(*) FROM fusions)",
                 [],
                 |row| {
                     Ok(Fingerprint {
@@ -356,6 +358,7 @@ impl Store {
                         last_observation_id: row.get(3)?,
                         agreements: row.get(4)?,
                         assessments: row.get(5)?,
+                        fusions: row.get(6)?,
                     })
                 },
             )
@@ -390,7 +393,7 @@ fn observation_from_row(row: &Row<'_>) -> rusqlite::Result<StoredObservation> {
 }
 
 /// Reads an integer Unix-seconds column as a UTC time.
-fn time_from_row(row: &Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>> {
+pub(crate) fn time_from_row(row: &Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>> {
     let seconds: i64 = row.get(index)?;
     DateTime::from_timestamp(seconds, 0).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(

@@ -6,11 +6,17 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
-use truce_core::{Kind, PartySide};
+use truce_core::fusion::{
+    Discipline, FusedIncident, Fusion, IncidentStatus, Reliability, SourceInfo, SourceRegistry,
+    fuse,
+};
+use truce_core::{
+    Equipment, EquipmentClass, Kind, KindSet, Location, Observation, ObservationKey, PartySide,
+};
 use truce_geo::LonLat;
 use truce_store::{
-    AgreementRef, BatchReport, NewAssessment, NewBatch, NewRecord, ObservationId, Outcome, Store,
-    StoreError, StoreOptions,
+    AgreementRef, BatchReport, NewAssessment, NewBatch, NewFusion, NewIncident, NewRecord,
+    ObservationId, Outcome, Store, StoreError, StoreOptions,
 };
 
 // ---- harness -------------------------------------------------------------------------------
@@ -285,7 +291,10 @@ fn a_version_1_store_is_upgraded_with_every_row_kept() {
         .expect("v1 rows");
 
     let mut store = Store::open(&path).expect("upgrade");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(
+        store.schema_version().expect("version"),
+        truce_store::schema::SCHEMA_VERSION
+    );
     let fp = store.fingerprint().expect("fp");
     assert_eq!(
         (
@@ -893,5 +902,312 @@ fn observations_cannot_be_updated_or_deleted() {
             err.to_string().contains("observations are immutable"),
             "{sql}: {err}"
         );
+    }
+}
+
+// ---- fusions -------------------------------------------------------------------------------
+
+/// Four reports, fused: an explosion seen by a UAV and a satellite and heard of by a patrol
+/// (one incident), a heat spot far away (another), and a tank sighting (a third, counted as
+/// equipment); stored as observations, so that the fusion can be stored against their ids.
+fn fused_scene(store: &mut Store) -> (Vec<Observation>, Fusion, Vec<ObservationId>) {
+    let located = |source: &str, source_ref: &str, kind, seconds, lon, lat, u_m| {
+        let mut o = Observation::new(
+            ObservationKey {
+                source: source.to_owned(),
+                source_ref: source_ref.to_owned(),
+            },
+            kind,
+            at(seconds),
+        );
+        o.location = Some(Location {
+            position: LonLat::new(lon, lat),
+            uncertainty_m: u_m,
+        });
+        o
+    };
+    let mut tank = located("uav-2", "t1", Kind::EquipmentSighting, 0, 37.2, 47.9, 50.0);
+    tank.equipment = Some(Equipment {
+        class: EquipmentClass::Tank,
+        count: 3,
+    });
+    let observations = vec![
+        located("uav-1", "e1", Kind::Explosion, 0, 38.0, 48.0, 50.0),
+        located(
+            "firms:viirs:n20",
+            "h1",
+            Kind::ThermalAnomaly,
+            600,
+            38.001,
+            48.0,
+            375.0,
+        ),
+        located("patrol-7", "p1", Kind::Explosion, 900, 38.01, 48.01, 5000.0),
+        located(
+            "firms:viirs:n20",
+            "h2",
+            Kind::ThermalAnomaly,
+            0,
+            36.0,
+            46.0,
+            375.0,
+        ),
+        tank,
+    ];
+    let info = |reliability, discipline| SourceInfo {
+        reliability,
+        discipline,
+    };
+    let sources = SourceRegistry {
+        entries: vec![
+            ("uav-*".into(), info(Reliability::A, Discipline::Uav)),
+            (
+                "firms:*".into(),
+                info(Reliability::B, Discipline::Satellite),
+            ),
+            ("patrol-*".into(), info(Reliability::C, Discipline::Patrol)),
+        ],
+    };
+    let fusion = fuse(&observations, &sources);
+    let recs: Vec<Rec> = observations
+        .iter()
+        .map(|o| Rec {
+            source: o.key.source.clone().leak(),
+            source_ref: o.key.source_ref.clone().leak(),
+            body: format!("{{\"ref\":\"{}\"}}", o.key.source_ref),
+            position: o.position(),
+        })
+        .collect();
+    let report = ingest(store, 10, &recs).expect("ingest");
+    let ids = report.records.iter().map(|r| r.observation_id).collect();
+    (observations, fusion, ids)
+}
+
+fn new_fusion(sources_csv: Option<&str>) -> NewFusion<'_> {
+    NewFusion {
+        made_at: at(3600),
+        label: "current observations",
+        sources_csv,
+        agreement: None,
+    }
+}
+
+/// The detail the tests store: the incident's id and reasons.
+fn detail(incident: &FusedIncident) -> String {
+    format!(
+        "{{\"id\":\"{}\",\"reasons\":{:?}}}",
+        incident.id,
+        incident.reasons()
+    )
+}
+
+#[test]
+fn a_fusion_is_stored_with_every_observation_in_one_incident() {
+    let (_dir, _path, mut store) = temp_store();
+    let (observations, fusion, ids) = fused_scene(&mut store);
+    assert_eq!(fusion.incidents.len(), 3, "{:#?}", fusion.incidents);
+    assert_eq!(fusion.equipment.len(), 1);
+    let report = store
+        .record_fusion(
+            &new_fusion(Some("source,reliability\n")),
+            &fusion,
+            &ids,
+            detail,
+        )
+        .expect("record");
+    assert_eq!(
+        (
+            report.duplicate,
+            report.incidents,
+            report.observations,
+            report.equipment
+        ),
+        (false, 3, 5, 1)
+    );
+    let stored = store.fusions().expect("fusions");
+    assert_eq!(stored.len(), 1);
+    let f = &stored[0];
+    assert_eq!(f.id, report.fusion_id);
+    assert_eq!(
+        (f.made_at, f.label.as_str(), f.sources_csv.as_deref()),
+        (
+            at(3600),
+            "current observations",
+            Some("source,reliability\n")
+        )
+    );
+    assert_eq!(
+        (f.observation_count, f.incident_count, f.equipment_count),
+        (5, 3, 1)
+    );
+    assert_eq!(store.fingerprint().expect("fp").fusions, 1);
+
+    for (number, incident) in (1..).zip(&fusion.incidents) {
+        let read = store.incident(f.id, number).expect("read").expect("stored");
+        let members: Vec<ObservationId> = incident.members.iter().map(|&m| ids[m]).collect();
+        assert_eq!(read.id, incident.id.as_str());
+        assert_eq!(read.status, incident.status);
+        assert_eq!(read.confidence, incident.confidence);
+        assert_eq!(read.first_at.timestamp(), incident.first_at.timestamp());
+        assert_eq!(read.last_at.timestamp(), incident.last_at.timestamp());
+        assert_eq!(read.location, incident.location);
+        assert_eq!(read.kinds, incident.kinds);
+        assert_eq!(read.members, members);
+        assert_eq!(read.detail_json, detail(incident));
+        for m in &members {
+            let of = store
+                .incident_of(f.id, *m)
+                .expect("read")
+                .expect("a member");
+            assert_eq!(of.number, number);
+        }
+    }
+    assert_eq!(store.incident(f.id, 4).expect("read"), None);
+    assert_eq!(
+        store.incident_of(f.id, ObservationId(999)).expect("read"),
+        None
+    );
+    let equipment = store.fusion_equipment(f.id).expect("equipment");
+    let estimate = &fusion.equipment[0];
+    assert_eq!(equipment.len(), 1);
+    assert_eq!(
+        (
+            equipment[0].zone.as_str(),
+            equipment[0].class,
+            equipment[0].lower,
+            equipment[0].upper
+        ),
+        (
+            estimate.zone.as_str(),
+            EquipmentClass::Tank,
+            i64::from(estimate.lower),
+            i64::from(estimate.upper)
+        )
+    );
+    assert_eq!(equipment[0].evidence, vec![ids[4]]);
+    assert_eq!(observations[4].kind, Kind::EquipmentSighting);
+}
+
+#[test]
+fn the_same_fusion_again_is_a_duplicate_and_writes_nothing() {
+    let (_dir, _path, mut store) = temp_store();
+    let (_, fusion, ids) = fused_scene(&mut store);
+    let first = store
+        .record_fusion(&new_fusion(None), &fusion, &ids, detail)
+        .expect("first");
+    let before = store.fingerprint().expect("fp");
+    let again = store
+        .record_fusion(&new_fusion(None), &fusion, &ids, detail)
+        .expect("again");
+    assert_eq!((again.fusion_id, again.duplicate), (first.fusion_id, true));
+    assert_eq!(store.fingerprint().expect("fp"), before);
+    // Graded with another registry, it is another fusion.
+    let other = store
+        .record_fusion(&new_fusion(Some("source\n")), &fusion, &ids, detail)
+        .expect("other");
+    assert_eq!(
+        (other.fusion_id.0, other.duplicate),
+        (first.fusion_id.0 + 1, false)
+    );
+    assert_eq!(store.fusions().expect("fusions").len(), 2);
+}
+
+#[test]
+fn an_inconsistent_fusion_is_refused_and_writes_nothing() {
+    let (_dir, _path, mut store) = temp_store();
+    let (_, fusion, ids) = fused_scene(&mut store);
+    let before = store.fingerprint().expect("fp");
+    let incident = |id, members, confidence| NewIncident {
+        id,
+        status: IncidentStatus::Reported,
+        confidence,
+        first_at: at(0),
+        last_at: at(60),
+        location: Some((LonLat::new(38.0, 48.0), 100.0)),
+        kinds: KindSet::of(Kind::Explosion),
+        members,
+        detail_json: "{}",
+    };
+    let refused = |store: &mut Store, incidents: &[NewIncident<'_>]| {
+        let mut writer = store.begin_fusion(&new_fusion(None)).expect("begin");
+        for i in incidents {
+            if let Err(e) = writer.add_incident(i) {
+                return e.to_string();
+            }
+        }
+        writer.commit().expect_err("refused").to_string()
+    };
+    let twice = [ids[0], ids[1]];
+    let descending = [ids[1], ids[0]];
+    let cases: [(&[NewIncident<'_>], &str); 5] = [
+        (
+            &[
+                incident("I1", &twice, 0.5),
+                incident("I2", &twice[1..], 0.5),
+            ],
+            &format!("observation {} is a member of incidents 1 and 2", ids[1].0),
+        ),
+        (
+            &[incident("I1", &[ObservationId(999)], 0.5)],
+            "incident 1 has a member 999 that is not a stored observation",
+        ),
+        (
+            &[incident("I1", &descending, 0.5)],
+            "incident I1 (1) has members that are not ascending",
+        ),
+        (
+            &[incident("I1", &[], 0.5)],
+            "incident I1 (1) has no members",
+        ),
+        (
+            &[incident("I1", &twice, 1.5)],
+            "incident I1 (1) has a confidence outside 0..=1",
+        ),
+    ];
+    for (incidents, expected) in cases {
+        let message = refused(&mut store, incidents);
+        assert!(
+            message.ends_with(&format!("nothing of it was written: {expected}")),
+            "{message}"
+        );
+        assert_eq!(store.fingerprint().expect("fp"), before);
+    }
+    let short = store
+        .record_fusion(&new_fusion(None), &fusion, &ids[..2], detail)
+        .expect_err("ids missing");
+    assert!(
+        short.to_string().contains("of the fusion has no stored id"),
+        "{short}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
+    assert!(store.fusions().expect("fusions").is_empty());
+}
+
+#[test]
+fn stored_fusions_cannot_be_updated_or_deleted() {
+    let (_dir, path, mut store) = temp_store();
+    let (_, fusion, ids) = fused_scene(&mut store);
+    store
+        .record_fusion(&new_fusion(None), &fusion, &ids, detail)
+        .expect("record");
+    let conn = raw(&path);
+    for table in [
+        "fusions",
+        "incidents",
+        "incident_members",
+        "fusion_equipment",
+    ] {
+        for sql in [
+            format!("UPDATE {table} SET fusion_id = 7"),
+            format!("DELETE FROM {table}"),
+        ] {
+            let sql = sql.replace("UPDATE fusions SET fusion_id", "UPDATE fusions SET id");
+            let err = conn.execute(&sql, []).expect_err(&sql);
+            assert!(
+                err.to_string()
+                    .contains("a stored fusion is kept as it was made"),
+                "{sql}: {err}"
+            );
+        }
     }
 }
