@@ -5,13 +5,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use chrono::Utc;
+use serde_json::Value;
 use truce_core::fusion::{Fusion, FusionConfig, SourceRegistry, fuse_with};
 use truce_core::replay::last_revisions;
 use truce_core::{Agreement, Assessor, Observation};
-use truce_formats::incidents::{equipment_json, incidents_ndjson};
+use truce_formats::incidents::{equipment_json, incident_detail_json, incidents_ndjson};
 use truce_geo::LonLat;
+use truce_store::{AgreementRef, NewFusion, ObservationId, Store};
 
 use crate::exit::Refusal;
+use crate::ingest_cmd::{agreement_summary, store_refusal};
 use crate::load;
 
 #[derive(clap::Args, Debug)]
@@ -39,11 +43,23 @@ pub struct IncidentsArgs {
     /// Print NDJSON, one incident a line.
     #[arg(long)]
     pub json: bool,
+    /// Store the fusion in the store of --db: its incidents, the incident each observation
+    /// is in, and the equipment estimates, with the sources registry and agreement used
+    /// (nothing is written when the same fusion is stored already).
+    #[arg(long)]
+    pub save: bool,
 }
 
 pub fn run(args: IncidentsArgs) -> Result<()> {
-    let observations = match (&args.folder, &args.db) {
-        (Some(folder), _) => folder_observations(folder)?,
+    if args.save && args.db.is_none() {
+        return Err(Refusal::InvalidInput(
+            "--save stores the fusion of a store's observations in that store: give --db PATH"
+                .into(),
+        )
+        .into());
+    }
+    let (observations, ids) = match (&args.folder, &args.db) {
+        (Some(folder), _) => (folder_observations(folder)?, Vec::new()),
         (None, Some(db)) => store_observations(db)?,
         (None, None) => {
             return Err(Refusal::InvalidInput("give --folder DIR or --db PATH".into()).into());
@@ -55,9 +71,12 @@ pub fn run(args: IncidentsArgs) -> Result<()> {
             .map(|f| f.join("sources.csv"))
             .filter(|p| p.is_file())
     });
-    let sources = match &sources_path {
-        Some(path) => sources_file(path)?,
-        None => SourceRegistry::default(),
+    let (sources, sources_csv) = match &sources_path {
+        Some(path) => {
+            let (registry, text) = sources_file(path)?;
+            (registry, Some(text))
+        }
+        None => (SourceRegistry::default(), None),
     };
     let agreement_path = args.agreement.clone().or_else(|| {
         args.folder
@@ -68,6 +87,15 @@ pub fn run(args: IncidentsArgs) -> Result<()> {
     let agreement = agreement_path.as_deref().map(load::agreement).transpose()?;
 
     let fusion = fuse_observations(&observations, &sources, agreement.as_ref());
+    if let (true, Some(db)) = (args.save, &args.db) {
+        save(
+            db,
+            &fusion,
+            &ids,
+            sources_csv.as_deref(),
+            agreement.as_ref(),
+        )?;
+    }
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -88,6 +116,50 @@ pub fn run(args: IncidentsArgs) -> Result<()> {
         }
         other => other,
     }
+}
+
+/// Stores `fusion` of the store's observations `ids` and says what was stored (on stderr:
+/// stdout may be the NDJSON export).
+fn save(
+    db: &Path,
+    fusion: &Fusion,
+    ids: &[ObservationId],
+    sources_csv: Option<&str>,
+    agreement: Option<&Agreement>,
+) -> Result<()> {
+    let mut store = Store::open(db).map_err(store_refusal)?;
+    let summary = agreement.map(agreement_summary);
+    let new = NewFusion {
+        made_at: Utc::now(),
+        label: "current observations",
+        sources_csv,
+        agreement: agreement.map(|a| AgreementRef {
+            version: &a.version,
+            id: &a.id,
+            text: summary.as_deref(),
+        }),
+    };
+    let report = store
+        .record_fusion(&new, fusion, ids, |incident| {
+            Value::Object(incident_detail_json(incident)).to_string()
+        })
+        .map_err(store_refusal)?;
+    if report.duplicate {
+        eprintln!(
+            "The same fusion is stored already, as fusion {}: nothing written.",
+            report.fusion_id.0
+        );
+    } else {
+        eprintln!(
+            "Stored fusion {}: {} incidents of {} observations, {} equipment estimates, in {}.",
+            report.fusion_id.0,
+            report.incidents,
+            report.observations,
+            report.equipment,
+            db.display()
+        );
+    }
+    Ok(())
 }
 
 /// Fuses with the default evidence rule; with an agreement, equipment is counted per zone
@@ -147,8 +219,8 @@ fn current(mut all: Vec<Observation>) -> Vec<Observation> {
     all
 }
 
-/// The current revision of every observation in a store, read only.
-fn store_observations(db: &Path) -> Result<Vec<Observation>> {
+/// The current revision of every observation in a store, read only, with their ids.
+fn store_observations(db: &Path) -> Result<(Vec<Observation>, Vec<ObservationId>)> {
     use rusqlite::{Connection, OpenFlags};
     if !db.is_file() {
         return Err(Refusal::Store(format!("no store at {}", db.display())).into());
@@ -173,12 +245,15 @@ fn store_observations(db: &Path) -> Result<Vec<Observation>> {
         .into());
     }
     let mut statement = conn
-        .prepare("SELECT body FROM current_observations ORDER BY id")
+        .prepare("SELECT id, body FROM current_observations ORDER BY id")
         .with_context(|| format!("cannot read observations from {}", db.display()))?;
     let mut bodies = String::new();
-    let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
-    for body in rows {
-        bodies.push_str(&body.with_context(|| format!("cannot read {}", db.display()))?);
+    let mut ids = Vec::new();
+    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, body) = row.with_context(|| format!("cannot read {}", db.display()))?;
+        ids.push(ObservationId(id));
+        bodies.push_str(&body);
         bodies.push('\n');
     }
     let shown = format!("{} (current observations)", db.display());
@@ -190,14 +265,24 @@ fn store_observations(db: &Path) -> Result<Vec<Observation>> {
         ))
         .into());
     }
-    Ok(batch
+    let observations: Vec<Observation> = batch
         .observations
         .into_iter()
         .map(|p| p.observation)
-        .collect())
+        .collect();
+    if observations.len() != ids.len() {
+        return Err(Refusal::Store(format!(
+            "{shown}: {} rows read as {} observations (a body is not one JSON line)",
+            ids.len(),
+            observations.len()
+        ))
+        .into());
+    }
+    Ok((observations, ids))
 }
 
-fn sources_file(path: &Path) -> Result<SourceRegistry> {
+/// The registry of a sources file, and its text.
+fn sources_file(path: &Path) -> Result<(SourceRegistry, String)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let parsed = truce_formats::sources::parse(&path.display().to_string(), &bytes);
     if !parsed.diagnostics.is_empty() {
@@ -211,7 +296,11 @@ fn sources_file(path: &Path) -> Result<SourceRegistry> {
         }
         return Err(Refusal::InvalidInput(message).into());
     }
-    Ok(parsed.registry)
+    // (A registry that parsed is text; a stray invalid byte would be kept as U+FFFD.)
+    Ok((
+        parsed.registry,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ))
 }
 
 fn print_table(

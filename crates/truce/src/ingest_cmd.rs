@@ -587,7 +587,8 @@ fn assessed<'a>(
 }
 
 /// What the store keeps of an agreement besides its version.
-fn agreement_summary(a: &Agreement) -> String {
+/// What the store keeps of an agreement: its id, title and version.
+pub(crate) fn agreement_summary(a: &Agreement) -> String {
     json!({"id": a.id, "title": a.title, "version": a.version}).to_string()
 }
 
@@ -679,7 +680,7 @@ pub fn store_files(
 }
 
 /// Store errors that mean "this store is not for this truce" get their own exit code.
-fn store_refusal(error: StoreError) -> anyhow::Error {
+pub(crate) fn store_refusal(error: StoreError) -> anyhow::Error {
     match error {
         StoreError::SchemaTooNew { .. }
         | StoreError::NotAStore { .. }

@@ -639,3 +639,134 @@ fn simulate_incidents_and_evaluate_work_together() {
     );
     assert!(scores["recall"].as_f64().unwrap_or(0.0) > 0.85, "{scores}");
 }
+
+#[test]
+fn the_incidents_of_a_store_are_saved_in_it_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let folder = tmp.path().join("sim");
+    let agreement = scenario().join("agreement.toml");
+    let sim = truce(&[
+        "simulate",
+        "--agreement",
+        agreement.to_str().expect("utf8"),
+        "--seed",
+        "5",
+        "--observations",
+        "2000",
+        "--days",
+        "2",
+        "--out",
+        folder.to_str().expect("utf8"),
+    ]);
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    let db = tmp.path().join("store.db");
+    for file in walk(&folder.join("observations")) {
+        let o = ingest(&db, &file);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let sources = folder.join("sources.csv");
+    let run = || {
+        truce(&[
+            "incidents",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--sources",
+            sources.to_str().expect("utf8"),
+            "--agreement",
+            agreement.to_str().expect("utf8"),
+            "--save",
+            "--json",
+        ])
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let export: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one incident a line"))
+        .collect();
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "Stored fusion 1: {} incidents of 2000 observations, ",
+            export.len()
+        )),
+        "{}",
+        stderr(&o)
+    );
+
+    // What the store holds is what was exported: each incident's id, status and members
+    // (read back through the observations' ids), and every observation in one incident.
+    let conn = rusqlite::Connection::open(&db).expect("open store");
+    let stored: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT i.id, i.status, group_concat(o.source || ' ' || o.source_ref, '|') \
+             FROM incidents AS i, json_each(i.member_ids) AS m \
+             JOIN observations AS o ON o.id = m.value \
+             WHERE i.fusion_id = 1 GROUP BY i.number ORDER BY i.number",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .expect("incidents");
+    let exported: Vec<(String, String, String)> = export
+        .iter()
+        .map(|i| {
+            let members: Vec<String> = i["members"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {}",
+                        m["source"].as_str().unwrap_or(""),
+                        m["source_ref"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            (
+                i["id"].as_str().unwrap_or("").to_owned(),
+                i["status"].as_str().unwrap_or("").to_owned(),
+                members.join("|"),
+            )
+        })
+        .collect();
+    assert_eq!(stored, exported);
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    assert_eq!(count("SELECT count(*) FROM incident_members"), 2000);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM current_observations AS o JOIN incident_members AS m \
+             ON m.observation_id = o.id AND m.fusion_id = 1"
+        ),
+        2000
+    );
+    let detail: Value = serde_json::from_str(
+        &conn
+            .query_row("SELECT detail FROM incidents WHERE number = 1", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .expect("detail"),
+    )
+    .expect("JSON");
+    assert_eq!(detail["reasons"], export[0]["reasons"]);
+    assert_eq!(detail["sources"], export[0]["sources"]);
+
+    // The same fusion again writes nothing.
+    let again = run();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        stderr(&again),
+        "The same fusion is stored already, as fusion 1: nothing written.\n"
+    );
+    assert_eq!(count("SELECT count(*) FROM fusions"), 1);
+
+    // Saving needs a store.
+    let o = truce(&[
+        "incidents",
+        "--folder",
+        folder.to_str().expect("utf8"),
+        "--save",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give --db PATH"), "{}", stderr(&o));
+}
