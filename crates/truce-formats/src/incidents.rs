@@ -74,6 +74,11 @@ pub fn incident_detail_json(incident: &FusedIncident) -> Map<String, Value> {
     o
 }
 
+/// [`incident_detail_json`] as text: what the store keeps as an incident's `detail`.
+pub fn incident_detail_text(incident: &FusedIncident) -> String {
+    Value::Object(incident_detail_json(incident)).to_string()
+}
+
 /// One incident as its JSON object. `observations` is the slice the incident's member
 /// indices refer to.
 pub fn incident_json(incident: &FusedIncident, observations: &[Observation]) -> Value {

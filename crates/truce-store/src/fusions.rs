@@ -153,6 +153,9 @@ impl std::fmt::Debug for FusionWriter<'_> {
     }
 }
 
+/// Incidents whose details are made at a time, while the previous ones are written.
+const DETAIL_CHUNK: usize = 4096;
+
 const INSERT_INCIDENT: &str = "INSERT INTO incidents (fusion_id, number, id, status, \
      confidence, first_at_s, last_at_s, lon, lat, uncertainty_m, kinds, member_ids, detail) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
@@ -206,13 +209,13 @@ impl Store {
     /// Stores `fusion` in one transaction ([`Store::begin_fusion`], each incident and
     /// estimate added in its order, [`FusionWriter::commit`]). Its observation `i` (a member
     /// index) is the stored observation `ids[i]`; `detail` gives each incident's
-    /// [`NewIncident::detail_json`].
+    /// [`NewIncident::detail_json`] (called on another thread, ahead of the writer).
     pub fn record_fusion(
         &mut self,
         new: &NewFusion<'_>,
         fusion: &Fusion,
         ids: &[ObservationId],
-        detail: impl Fn(&FusedIncident) -> String,
+        detail: impl Fn(&FusedIncident) -> String + Sync,
     ) -> Result<FusionReport, StoreError> {
         let path = self.path.clone();
         let stored = |indices: &[usize], out: &mut Vec<ObservationId>| {
@@ -231,20 +234,36 @@ impl Store {
         };
         let mut writer = self.begin_fusion(new)?;
         let mut members = Vec::new();
-        for incident in &fusion.incidents {
-            stored(&incident.members, &mut members)?;
-            writer.add_incident(&NewIncident {
-                id: &incident.id,
-                status: incident.status,
-                confidence: incident.confidence,
-                first_at: incident.first_at,
-                last_at: incident.last_at,
-                location: incident.location,
-                kinds: incident.kinds,
-                members: &members,
-                detail_json: &detail(incident),
-            })?;
-        }
+        // The details are made on a thread of their own, a chunk ahead of the writer.
+        std::thread::scope(|scope| {
+            let (chunks, details) = std::sync::mpsc::sync_channel::<Vec<String>>(2);
+            let detail = &detail;
+            scope.spawn(move || {
+                for chunk in fusion.incidents.chunks(DETAIL_CHUNK) {
+                    // The writer stopped (an error): so does this.
+                    if chunks.send(chunk.iter().map(detail).collect()).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (chunk, details) in fusion.incidents.chunks(DETAIL_CHUNK).zip(details) {
+                for (incident, detail_json) in chunk.iter().zip(&details) {
+                    stored(&incident.members, &mut members)?;
+                    writer.add_incident(&NewIncident {
+                        id: &incident.id,
+                        status: incident.status,
+                        confidence: incident.confidence,
+                        first_at: incident.first_at,
+                        last_at: incident.last_at,
+                        location: incident.location,
+                        kinds: incident.kinds,
+                        members: &members,
+                        detail_json,
+                    })?;
+                }
+            }
+            Ok::<(), StoreError>(())
+        })?;
         for estimate in &fusion.equipment {
             stored(&estimate.evidence, &mut members)?;
             writer.add_equipment(&NewEquipment {

@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use serde_json::Value;
 use truce_core::fusion::{Fusion, FusionConfig, SourceRegistry, fuse_with};
 use truce_core::replay::last_revisions;
 use truce_core::{Agreement, Assessor, Observation};
-use truce_formats::incidents::{equipment_json, incident_detail_json, incidents_ndjson};
+use truce_formats::incidents::{equipment_json, incident_detail_text, incidents_ndjson};
 use truce_geo::LonLat;
 use truce_store::{AgreementRef, NewFusion, ObservationId, Store};
 
@@ -140,9 +139,7 @@ fn save(
         }),
     };
     let report = store
-        .record_fusion(&new, fusion, ids, |incident| {
-            Value::Object(incident_detail_json(incident)).to_string()
-        })
+        .record_fusion(&new, fusion, ids, incident_detail_text)
         .map_err(store_refusal)?;
     if report.duplicate {
         eprintln!(

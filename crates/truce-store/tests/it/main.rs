@@ -1211,3 +1211,55 @@ fn stored_fusions_cannot_be_updated_or_deleted() {
         }
     }
 }
+
+#[test]
+fn each_incident_is_stored_with_its_own_detail_however_many_there_are() {
+    // More incidents than the writer makes details for at a time (4096), so that chunks
+    // meet: 5,000 heat spots 0.1° apart, each an incident of its own.
+    let (_dir, _path, mut store) = temp_store();
+    let observations: Vec<Observation> = (0..5000_i32)
+        .map(|k| {
+            let mut o = Observation::new(
+                ObservationKey {
+                    source: "firms:viirs:n20".into(),
+                    source_ref: format!("h{k}"),
+                },
+                Kind::ThermalAnomaly,
+                at(i64::from(k)),
+            );
+            o.location = Some(Location {
+                position: LonLat::new(
+                    30.0 + f64::from(k % 100) * 0.1,
+                    45.0 + f64::from(k / 100) * 0.1,
+                ),
+                uncertainty_m: 375.0,
+            });
+            o
+        })
+        .collect();
+    let fusion = fuse(&observations, &SourceRegistry::default());
+    assert_eq!(fusion.incidents.len(), 5000);
+    let recs: Vec<Rec> = observations
+        .iter()
+        .map(|o| Rec {
+            source: "firms:viirs:n20",
+            source_ref: o.key.source_ref.clone().leak(),
+            body: o.key.source_ref.clone(),
+            position: o.position(),
+        })
+        .collect();
+    let report = ingest(&mut store, 10, &recs).expect("ingest");
+    let ids: Vec<ObservationId> = report.records.iter().map(|r| r.observation_id).collect();
+    let stored = store
+        .record_fusion(&new_fusion(None), &fusion, &ids, detail)
+        .expect("record");
+    for (number, incident) in (1..).zip(&fusion.incidents) {
+        let read = store
+            .incident(stored.fusion_id, number)
+            .expect("read")
+            .expect("stored");
+        assert_eq!(read.detail_json, detail(incident), "incident {number}");
+        let members: Vec<ObservationId> = incident.members.iter().map(|&m| ids[m]).collect();
+        assert_eq!(read.members, members, "incident {number}");
+    }
+}
