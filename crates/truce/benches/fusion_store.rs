@@ -8,17 +8,21 @@
 //! JSON, SHA-256, batches of 100,000, one transaction each); the fusion, in memory; the
 //! fusion stored as `truce incidents --save` stores it ([`Store::record_fusion`]: every
 //! incident with its detail, the incident of every observation, the equipment estimates, in
-//! one transaction). Not a test: it prints the times.
+//! one transaction). Then the ceiling it is measured against: the same incident and member
+//! rows, their details made beforehand, inserted into the same schema of another new store
+//! with prepared statements in one transaction, with no checks, no hash and nothing else.
+//! Not a test: it prints the times.
 
 use std::time::Instant;
 
 use chrono::Utc;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use truce_core::fusion::Fusion;
 use truce_core::fusion::fuse;
 use truce_formats::incidents::incident_detail_text;
 use truce_formats::ndjson::wire_canonical_json;
-use truce_store::{NewBatch, NewFusion, NewRecord, Store};
+use truce_store::{NewBatch, NewFusion, NewRecord, ObservationId, Store};
 
 #[path = "../../truce-core/benches/scene/mod.rs"]
 mod scene;
@@ -109,4 +113,86 @@ fn main() {
         bytes(&path) as f64 / 1e6,
         bytes(&wal) as f64 / 1e6,
     );
+
+    let seconds_plain = plain_insert(&dir.path().join("plain.db"), &fusion, &ids);
+    println!(
+        "plain insert of the same incident and member rows: {seconds_plain:.2} s \
+         (record_fusion {:.2}x that)",
+        seconds / seconds_plain
+    );
+}
+
+/// The incident and member rows of `fusion` inserted into a new store with prepared
+/// statements in one transaction (details made before the clock starts); seconds taken.
+fn plain_insert(path: &std::path::Path, fusion: &Fusion, ids: &[ObservationId]) -> f64 {
+    drop(Store::open(path).expect("a second new store"));
+    let details: Vec<String> = fusion
+        .incidents
+        .par_iter()
+        .map(incident_detail_text)
+        .collect();
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn.pragma_update(None, "cache_size", -64 * 1024)
+        .expect("cache");
+    let started = Instant::now();
+    let tx = conn.transaction().expect("begin");
+    {
+        let mut incident = tx
+            .prepare(
+                "INSERT INTO incidents (fusion_id, number, id, status, confidence, first_at_s, \
+                 last_at_s, lon, lat, uncertainty_m, kinds, member_ids, detail) \
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .expect("prepare");
+        let mut member = tx
+            .prepare(
+                "INSERT INTO incident_members (fusion_id, observation_id, incident_number) \
+                 VALUES (1, ?1, ?2)",
+            )
+            .expect("prepare");
+        let mut members = Vec::with_capacity(ids.len());
+        let (mut kinds, mut member_ids) = (String::new(), String::new());
+        for ((number, i), detail) in (1_i64..).zip(&fusion.incidents).zip(&details) {
+            kinds.clear();
+            member_ids.clear();
+            for kind in i.kinds.iter() {
+                kinds.push_str(kind.as_str());
+                kinds.push(',');
+            }
+            member_ids.push('[');
+            for &m in &i.members {
+                member_ids.push_str(&ids[m].0.to_string());
+                member_ids.push(',');
+                members.push((ids[m].0, number));
+            }
+            member_ids.push(']');
+            let location = i.location.map(|(p, u)| (p.lon_deg, p.lat_deg, u));
+            incident
+                .execute(rusqlite::params![
+                    number,
+                    i.id.as_str(),
+                    i.status.as_str(),
+                    i.confidence,
+                    i.first_at.timestamp(),
+                    i.last_at.timestamp(),
+                    location.map(|l| l.0),
+                    location.map(|l| l.1),
+                    location.map(|l| l.2),
+                    kinds,
+                    member_ids,
+                    detail,
+                ])
+                .expect("insert an incident");
+        }
+        members.sort_unstable();
+        for (observation, number) in members {
+            member
+                .execute((observation, number))
+                .expect("insert a member");
+        }
+    }
+    tx.commit().expect("commit");
+    started.elapsed().as_secs_f64()
 }
