@@ -1,17 +1,18 @@
 //! Benchmark: the fusion bench's scene (`truce-core/benches/scene`) fused and stored, the
 //! storing timed apart from the fusion:
 //! `cargo bench -p truce --bench fusion_store [-- DB_DIR]` (`FUSION_BENCH_N` observations,
-//! default 10⁷; the store is made in a new temporary folder under `DB_DIR`, default the
-//! system's, and removed after).
+//! default 10⁷; `FUSION_STORE_ROUNDS` rounds, default 3; the stores are made in a new
+//! temporary folder under `DB_DIR`, default the system's, and removed after).
 //!
 //! Three steps, each timed: the observations stored as `truce ingest` stores them (canonical
 //! JSON, SHA-256, batches of 100,000, one transaction each); the fusion, in memory; the
 //! fusion stored as `truce incidents --save` stores it ([`Store::record_fusion`]: every
 //! incident with its detail, the incident of every observation, the equipment estimates, in
-//! one transaction). Then the ceiling it is measured against: the same incident and member
-//! rows, their details made beforehand, inserted into the same schema of another new store
-//! with prepared statements in one transaction, with no checks, no hash and nothing else.
-//! Not a test: it prints the times.
+//! one transaction), against its ceiling: the same incident and member rows, their details
+//! made beforehand, inserted into the same schema of another new store with prepared
+//! statements in one transaction, with no checks, no hash and nothing else. The two are run
+//! in turn, a few rounds, each round's fusion stored as a new one. Not a test: it prints the
+//! times and their medians.
 
 use std::time::Instant;
 
@@ -36,6 +37,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
+    let rounds: usize = std::env::var("FUSION_STORE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let db_dir = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with("--"))
@@ -85,41 +90,71 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let started = Instant::now();
-    let report = store
-        .record_fusion(
-            &NewFusion {
-                made_at: Utc::now(),
-                label: "current observations",
-                sources_csv: None,
-                agreement: None,
-            },
-            &fusion,
-            &ids,
-            incident_detail_text,
-        )
-        .expect("the fusion stored");
-    let seconds = started.elapsed().as_secs_f64();
-    let bytes = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    let wal = path.with_extension("db-wal");
-    println!(
-        "stored the fusion (fusion {}: {} incidents, {} memberships, {} equipment estimates) \
-         in {seconds:.2} s ({:.0} incidents/s); store {:.0} MB + WAL {:.0} MB",
-        report.fusion_id.0,
-        report.incidents,
-        report.observations,
-        report.equipment,
-        report.incidents as f64 / seconds,
-        bytes(&path) as f64 / 1e6,
-        bytes(&wal) as f64 / 1e6,
-    );
+    // Rounds of both, in turn: the first large write of a process is slower than the next
+    // (the page cache, fresh memory), whichever writer makes it.
+    let (mut recorded, mut plain) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let plain_path = dir.path().join("plain.db");
+        let seconds = plain_insert(&plain_path, &fusion, &ids);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", plain_path.display()));
+        }
+        println!(
+            "round {round}: plain insert of the same incident and member rows: {seconds:.2} s"
+        );
+        plain.push(seconds);
 
-    let seconds_plain = plain_insert(&dir.path().join("plain.db"), &fusion, &ids);
+        // Each round's fusion is another one for the store: its sources text names the round
+        // (an identical fusion would be found stored and written no more).
+        let sources_csv = format!("# fusion_store bench, round {round}\n");
+        let started = Instant::now();
+        let report = store
+            .record_fusion(
+                &NewFusion {
+                    made_at: Utc::now(),
+                    label: "current observations",
+                    sources_csv: Some(&sources_csv),
+                    agreement: None,
+                },
+                &fusion,
+                &ids,
+                incident_detail_text,
+            )
+            .expect("the fusion stored");
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(!report.duplicate);
+        println!(
+            "round {round}: stored the fusion (fusion {}: {} incidents, {} memberships, {} \
+             equipment estimates) in {seconds:.2} s ({:.0} incidents/s)",
+            report.fusion_id.0,
+            report.incidents,
+            report.observations,
+            report.equipment,
+            report.incidents as f64 / seconds,
+        );
+        recorded.push(seconds);
+    }
+    let bytes = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     println!(
-        "plain insert of the same incident and member rows: {seconds_plain:.2} s \
-         (record_fusion {:.2}x that)",
-        seconds / seconds_plain
+        "store {:.0} MB + WAL {:.0} MB",
+        bytes(&path) as f64 / 1e6,
+        bytes(&path.with_extension("db-wal")) as f64 / 1e6,
     );
+    let (recorded, plain) = (median(&mut recorded), median(&mut plain));
+    println!(
+        "medians: record_fusion {recorded:.2} s, plain insert {plain:.2} s \
+         (record_fusion {:.2}x that)",
+        recorded / plain
+    );
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
 }
 
 /// The incident and member rows of `fusion` inserted into a new store with prepared
