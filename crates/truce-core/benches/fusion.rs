@@ -25,10 +25,7 @@ fn main() {
     // The allocator of the `truce` binary, set up as `truce` sets it up, so that the bench
     // measures what `truce` runs.
     truce_alloc::keep_freed_memory();
-    let n: usize = std::env::var("FUSION_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
+    let n = scene::count();
     let sources = scene::sources();
     let started = Instant::now();
     let observations = scene::scene(n);

@@ -91,7 +91,7 @@
 //! | `sources` | TEXT | the sources registry (`sources.csv`) it graded with; NULL: none (every source F) |
 //! | `agreement_row` | INTEGER | the agreement (`agreements.row_id`) equipment was counted under, if any |
 //! | `observation_count`, `incident_count`, `equipment_count` | INTEGER NOT NULL | its size |
-//! | `content_sha256` | BLOB NOT NULL | SHA-256 of its content (every row below and the `sources`): equal ⇒ the same fusion, stored once |
+//! | `content_sha256` | BLOB NOT NULL | SHA-256 of its content (its rows in the tables below, `sources` and the agreement's version; not `made_at_s` or `label`): equal ⇒ the same fusion, stored once |
 //!
 //! `incidents`: the incidents of a fusion; primary key (`fusion_id`, `number`), WITHOUT
 //! ROWID, written in `number` order.

@@ -33,10 +33,7 @@ const BATCH: usize = 100_000;
 fn main() {
     // The allocator set up as `truce` sets it up.
     truce_alloc::keep_freed_memory();
-    let n: usize = std::env::var("FUSION_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
+    let n = scene::count();
     let rounds: usize = std::env::var("FUSION_STORE_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -9,6 +9,14 @@ use truce_core::fusion::{Discipline, Reliability, SourceInfo, SourceRegistry};
 use truce_core::{Bearing, Equipment, EquipmentClass, Kind, Location, Observation, ObservationKey};
 use truce_geo::LonLat;
 
+/// The number of observations a bench runs on: `FUSION_BENCH_N`, default 10⁷.
+pub fn count() -> usize {
+    std::env::var("FUSION_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000)
+}
+
 /// The registry of the scene's sources.
 pub fn sources() -> SourceRegistry {
     let info = |reliability, discipline| SourceInfo {

@@ -561,25 +561,30 @@ fn assess_counts_only_points_in_force_on_the_first_and_last_days() {
     assert_eq!(assess(1e-9, true), got);
 }
 
-#[test]
-fn simulate_incidents_and_evaluate_work_together() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let folder = tmp.path().join("sim");
+/// `truce simulate` under the scenario's agreement into `folder`.
+fn simulate(folder: &Path, seed: &str, observations: &str, days: &str) {
     let agreement = scenario().join("agreement.toml");
     let sim = truce(&[
         "simulate",
         "--agreement",
         agreement.to_str().expect("utf8"),
         "--seed",
-        "3",
+        seed,
         "--observations",
-        "5000",
+        observations,
         "--days",
-        "5",
+        days,
         "--out",
         folder.to_str().expect("utf8"),
     ]);
     assert!(sim.status.success(), "{}", stderr(&sim));
+}
+
+#[test]
+fn simulate_incidents_and_evaluate_work_together() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let folder = tmp.path().join("sim");
+    simulate(&folder, "3", "5000", "5");
 
     // Every reported observation is a member of exactly one incident of the export.
     let mut keys = std::collections::BTreeSet::new();
@@ -644,21 +649,8 @@ fn simulate_incidents_and_evaluate_work_together() {
 fn the_incidents_of_a_store_are_saved_in_it_once() {
     let tmp = tempfile::tempdir().expect("tmp");
     let folder = tmp.path().join("sim");
+    simulate(&folder, "5", "2000", "2");
     let agreement = scenario().join("agreement.toml");
-    let sim = truce(&[
-        "simulate",
-        "--agreement",
-        agreement.to_str().expect("utf8"),
-        "--seed",
-        "5",
-        "--observations",
-        "2000",
-        "--days",
-        "2",
-        "--out",
-        folder.to_str().expect("utf8"),
-    ]);
-    assert!(sim.status.success(), "{}", stderr(&sim));
     let db = tmp.path().join("store.db");
     for file in walk(&folder.join("observations")) {
         let o = ingest(&db, &file);
