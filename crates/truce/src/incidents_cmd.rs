@@ -128,9 +128,15 @@ fn save(
 ) -> Result<()> {
     let mut store = Store::open(db).map_err(store_refusal)?;
     let summary = agreement.map(agreement_summary);
+    // What was fused, as of when it was read: an ingest may add observations before the
+    // fusion is stored.
+    let label = format!(
+        "current observations, ids up to {}",
+        ids.iter().max().map_or(0, |id| id.0)
+    );
     let new = NewFusion {
         made_at: Utc::now(),
-        label: "current observations",
+        label: &label,
         sources_csv,
         agreement: agreement.map(|a| AgreementRef {
             version: &a.version,

@@ -725,6 +725,10 @@ fn the_incidents_of_a_store_are_saved_in_it_once() {
     assert_eq!(stored, exported);
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
     assert_eq!(count("SELECT count(*) FROM incident_members"), 2000);
+    let label: String = conn
+        .query_row("SELECT label FROM fusions", [], |r| r.get(0))
+        .expect("label");
+    assert_eq!(label, "current observations, ids up to 2000");
     assert_eq!(
         count(
             "SELECT count(*) FROM current_observations AS o JOIN incident_members AS m \
