@@ -9,6 +9,7 @@ use std::time::Duration;
 /// | variant | meaning | what the user can do |
 /// |---|---|---|
 /// | `CreateDir` | the store's directory could not be created | fix the path or permissions |
+/// | `NoStore` | there is no store file to read | point at the right file |
 /// | `NotAStore` | the file is not a Truce store (not SQLite, or another program's database) | point at the right file |
 /// | `SchemaTooNew` | written by a newer Truce | upgrade Truce |
 /// | `BadSchemaVersion` | a negative `user_version`: the file was tampered with | restore from backup |
@@ -31,6 +32,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("no store at {path}")]
+    NoStore { path: PathBuf },
 
     #[error("{path} is not a truce store: {reason}")]
     NotAStore { path: PathBuf, reason: String },

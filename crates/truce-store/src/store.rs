@@ -192,6 +192,59 @@ impl Store {
         })
     }
 
+    /// Opens an existing store for reading only: nothing in the file changes (no migration,
+    /// no journal mode set), so a store of an older schema is read as it is. A missing file
+    /// ([`StoreError::NoStore`]), a file that is not a store ([`StoreError::NotAStore`]) or a
+    /// store of a newer Truce ([`StoreError::SchemaTooNew`]) is refused. Writes fail.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            return Err(StoreError::NoStore { path });
+        }
+        let timeout = StoreOptions::default().busy_timeout;
+        let path_ref = path.as_path();
+        let err = |context| move |e| StoreError::sqlite(path_ref, timeout, context, e);
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err("opening the file"))?;
+        conn.busy_timeout(timeout)
+            .map_err(err("setting the busy timeout"))?;
+        if migrate::check_header(&conn, &path, timeout, SCHEMA_VERSION)? == 0 {
+            return Err(StoreError::NotAStore {
+                path: path.clone(),
+                reason: "it holds no truce schema".to_owned(),
+            });
+        }
+        Ok(Store {
+            conn,
+            path,
+            busy_timeout: timeout,
+        })
+    }
+
+    /// Calls `f` with the id and canonical JSON of the current revision of every observation,
+    /// in id order; returns how many there were.
+    pub fn for_each_current_observation(
+        &self,
+        mut f: impl FnMut(ObservationId, &str),
+    ) -> Result<usize, StoreError> {
+        let err = self.err("reading the current observations");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM current_observations ORDER BY id")
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(&err)? {
+            let id = ObservationId(row.get(0).map_err(&err)?);
+            f(
+                id,
+                row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(&err)?,
+            );
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path

@@ -224,41 +224,16 @@ fn current(mut all: Vec<Observation>) -> Vec<Observation> {
 
 /// The current revision of every observation in a store, read only, with their ids.
 fn store_observations(db: &Path) -> Result<(Vec<Observation>, Vec<ObservationId>)> {
-    use rusqlite::{Connection, OpenFlags};
-    if !db.is_file() {
-        return Err(Refusal::Store(format!("no store at {}", db.display())).into());
-    }
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .with_context(|| format!("cannot open the store {}", db.display()))?;
-    let application_id: i64 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .with_context(|| format!("cannot read {}", db.display()))?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .with_context(|| format!("cannot read {}", db.display()))?;
-    if application_id != truce_store::schema::APPLICATION_ID {
-        return Err(Refusal::Store(format!("{} is not a Truce store", db.display())).into());
-    }
-    if version > truce_store::schema::SCHEMA_VERSION {
-        return Err(Refusal::Store(format!(
-            "{} was written by a newer Truce (schema {version}; this one reads up to {})",
-            db.display(),
-            truce_store::schema::SCHEMA_VERSION
-        ))
-        .into());
-    }
-    let mut statement = conn
-        .prepare("SELECT id, body FROM current_observations ORDER BY id")
-        .with_context(|| format!("cannot read observations from {}", db.display()))?;
+    let store = Store::open_read_only(db).map_err(store_refusal)?;
     let mut bodies = String::new();
     let mut ids = Vec::new();
-    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (id, body) = row.with_context(|| format!("cannot read {}", db.display()))?;
-        ids.push(ObservationId(id));
-        bodies.push_str(&body);
-        bodies.push('\n');
-    }
+    store
+        .for_each_current_observation(|id, body| {
+            ids.push(id);
+            bodies.push_str(body);
+            bodies.push('\n');
+        })
+        .map_err(store_refusal)?;
     let shown = format!("{} (current observations)", db.display());
     let batch = truce_formats::ndjson::parse(&shown, bodies.as_bytes());
     if let Some(d) = batch.diagnostics.first() {

@@ -683,6 +683,7 @@ pub fn store_files(
 pub(crate) fn store_refusal(error: StoreError) -> anyhow::Error {
     match error {
         StoreError::SchemaTooNew { .. }
+        | StoreError::NoStore { .. }
         | StoreError::NotAStore { .. }
         | StoreError::BadSchemaVersion { .. } => Refusal::Store(error.to_string()).into(),
         other => other.into(),

@@ -212,6 +212,61 @@ fn a_foreign_database_or_file_is_refused() {
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
 }
 
+#[test]
+fn a_store_opened_read_only_is_read_as_it_is_and_never_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.db");
+    let err = Store::open_read_only(&missing).expect_err("no file");
+    assert_eq!(
+        err.to_string(),
+        format!("no store at {}", missing.display())
+    );
+    assert!(!missing.exists(), "nothing created");
+
+    // A store of an older schema is read without being migrated.
+    let old = dir.path().join("v1.db");
+    version_1_store(&old);
+    let store = Store::open_read_only(&old).expect("read only");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    let mut current = Vec::new();
+    let count = store
+        .for_each_current_observation(|id, body| current.push((id.0, body.to_owned())))
+        .expect("read");
+    assert_eq!(count, current.len());
+    let expected: Vec<(i64, String)> = raw(&old)
+        .prepare("SELECT id, body FROM current_observations ORDER BY id")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .expect("raw");
+    assert!(!expected.is_empty());
+    assert_eq!(current, expected);
+    drop(store);
+    let version: i64 = raw(&old)
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("v");
+    assert_eq!(version, 1);
+
+    // Newer, foreign and empty files are refused as `open` refuses them.
+    let future = dir.path().join("future.db");
+    raw(&future)
+        .execute_batch("CREATE TABLE t (x); PRAGMA user_version = 99;")
+        .expect("future");
+    let err = Store::open_read_only(&future).expect_err("newer");
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+        "{err:?}"
+    );
+    let other = dir.path().join("other.db");
+    raw(&other)
+        .execute_batch("CREATE TABLE t (x)")
+        .expect("other");
+    let err = Store::open_read_only(&other).expect_err("foreign");
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").expect("empty");
+    let err = Store::open_read_only(&empty).expect_err("empty");
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
+}
+
 /// A store as version 1 of the schema left it: migration 1 only, 16 KiB pages, foreign keys
 /// on, with two batches (a revision among them), an agreement and assessments.
 fn version_1_store(path: &Path) {

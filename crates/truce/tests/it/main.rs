@@ -765,4 +765,15 @@ fn the_incidents_of_a_store_are_saved_in_it_once() {
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("give --db PATH"), "{}", stderr(&o));
+    // And there must be one: reading creates nothing.
+    let missing = tmp.path().join("missing.db");
+    let o = truce(&[
+        "incidents",
+        "--db",
+        missing.to_str().expect("utf8"),
+        "--save",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no store at"), "{}", stderr(&o));
+    assert!(!missing.exists());
 }
