@@ -498,6 +498,25 @@ impl FusionWriter<'_> {
             path: store.path.clone(),
             reason,
         };
+        // A fusion already stored (its content, members included, hashed as it was added) is
+        // not written again.
+        let content_sha256: [u8; 32] = content.finalize().into();
+        let report = |fusion_id, duplicate, observations| FusionReport {
+            fusion_id: FusionId(fusion_id),
+            duplicate,
+            incidents: incidents as usize,
+            observations,
+            equipment: equipment as usize,
+        };
+        let stored: Option<i64> = tx
+            .prepare_cached("SELECT min(id) FROM fusions WHERE content_sha256 = ?1")
+            .and_then(|mut stmt| stmt.query_row([&content_sha256[..]], |row| row.get(0)))
+            .map_err(store.err("looking up a fusion"))?;
+        if let Some(stored) = stored {
+            tx.rollback()
+                .map_err(store.err("rolling back a fusion already stored"))?;
+            return Ok(report(stored, true, members.len()));
+        }
         // In observation order, the members table is written front to back.
         members.sort_unstable();
         if let Some(pair) = members.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -521,7 +540,7 @@ impl FusionWriter<'_> {
         }
         // Every member a stored observation (the schema has no foreign key): one statement,
         // which walks both tables in id order. It reads the observations' pages, bodies and
-        // all: 1.5 s of 9.9 at 3×10⁶ members (`docs/benchmarks.md`).
+        // all (some 1.5 s at 3×10⁶ members, `docs/benchmarks.md`).
         let unknown: Option<(i64, i64)> = tx
             .prepare_cached(
                 "SELECT m.observation_id, m.incident_number FROM incident_members AS m \
@@ -548,23 +567,6 @@ impl FusionWriter<'_> {
                 "equipment evidence {e} is not a member of any incident"
             )));
         }
-        let content_sha256: [u8; 32] = content.finalize().into();
-        let report = |fusion_id, duplicate| FusionReport {
-            fusion_id: FusionId(fusion_id),
-            duplicate,
-            incidents: incidents as usize,
-            observations: members.len(),
-            equipment: equipment as usize,
-        };
-        let stored: Option<i64> = tx
-            .prepare_cached("SELECT min(id) FROM fusions WHERE content_sha256 = ?1")
-            .and_then(|mut stmt| stmt.query_row([&content_sha256[..]], |row| row.get(0)))
-            .map_err(store.err("looking up a fusion"))?;
-        if let Some(stored) = stored {
-            tx.rollback()
-                .map_err(store.err("rolling back a fusion already stored"))?;
-            return Ok(report(stored, true));
-        }
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         tx.prepare_cached(
             "INSERT INTO fusions (id, made_at_s, label, sources, agreement_row, \
@@ -586,7 +588,7 @@ impl FusionWriter<'_> {
         })
         .map_err(store.err("storing a fusion"))?;
         tx.commit().map_err(store.err("committing a fusion"))?;
-        Ok(report(fusion_id, false))
+        Ok(report(fusion_id, false, members.len()))
     }
 
     fn invalid(&self, reason: String) -> StoreError {
