@@ -160,9 +160,6 @@ const INSERT_INCIDENT: &str = "INSERT INTO incidents (fusion_id, number, id, sta
      confidence, first_at_s, last_at_s, lon, lat, uncertainty_m, kinds, member_ids, detail) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-const INCIDENT_COLUMNS: &str = "fusion_id, number, id, status, confidence, first_at_s, \
-     last_at_s, lon, lat, uncertainty_m, kinds, member_ids, detail FROM incidents";
-
 impl Store {
     /// Starts storing a fusion: takes the write lock (waiting for another writer up to the
     /// busy timeout) and opens its transaction.
@@ -312,9 +309,11 @@ impl Store {
         number: i64,
     ) -> Result<Option<StoredIncident>, StoreError> {
         self.conn
-            .prepare_cached(&format!(
-                "SELECT {INCIDENT_COLUMNS} WHERE fusion_id = ?1 AND number = ?2"
-            ))
+            .prepare_cached(
+                "SELECT fusion_id, number, id, status, confidence, first_at_s, last_at_s, lon, \
+                 lat, uncertainty_m, kinds, member_ids, detail FROM incidents \
+                 WHERE fusion_id = ?1 AND number = ?2",
+            )
             .and_then(|mut stmt| {
                 stmt.query_row((fusion.0, number), incident_from_row)
                     .optional()
@@ -680,19 +679,9 @@ fn ids_from_json(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<Observatio
 
 fn incident_from_row(row: &Row<'_>) -> rusqlite::Result<StoredIncident> {
     let status_name = row.get_ref(3)?.as_str()?;
-    let status = match status_name {
-        "reported" => IncidentStatus::Reported,
-        "corroborated" => IncidentStatus::Corroborated,
-        "confirmed" => IncidentStatus::Confirmed,
-        "dismissed" => IncidentStatus::Dismissed,
-        other => {
-            return Err(conversion_error(
-                3,
-                Type::Text,
-                format!("unknown status {other:?}"),
-            ));
-        }
-    };
+    let status = IncidentStatus::from_wire(status_name).ok_or_else(|| {
+        conversion_error(3, Type::Text, format!("unknown status {status_name:?}"))
+    })?;
     let kinds_name = row.get_ref(10)?.as_str()?;
     let kinds = kinds_name
         .split(',')

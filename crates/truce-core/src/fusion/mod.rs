@@ -188,6 +188,17 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    pub const ALL: [IncidentStatus; 4] = [
+        IncidentStatus::Reported,
+        IncidentStatus::Corroborated,
+        IncidentStatus::Confirmed,
+        IncidentStatus::Dismissed,
+    ];
+
+    pub fn from_wire(name: &str) -> Option<IncidentStatus> {
+        IncidentStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             IncidentStatus::Reported => "reported",

@@ -424,3 +424,12 @@ fn the_best_report_per_discipline_is_the_first_of_the_highest_worth() {
     expected[Acoustic as usize] = Some((0.7, 2u32));
     assert_eq!(format!("{best:?}"), format!("{expected:?}"));
 }
+
+#[test]
+fn a_status_reads_back_from_its_wire_name() {
+    for status in IncidentStatus::ALL {
+        assert_eq!(IncidentStatus::from_wire(status.as_str()), Some(status));
+    }
+    assert_eq!(IncidentStatus::from_wire("Confirmed"), None);
+    assert_eq!(IncidentStatus::from_wire(""), None);
+}
