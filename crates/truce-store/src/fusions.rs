@@ -219,10 +219,10 @@ impl Store {
             out.clear();
             for &i in indices {
                 let Some(&id) = ids.get(i) else {
-                    return Err(StoreError::InvalidFusion {
-                        path: path.clone(),
-                        reason: format!("observation {i} of the fusion has no stored id"),
-                    });
+                    return Err(invalid_fusion(
+                        &path,
+                        format!("observation {i} of the fusion has no stored id"),
+                    ));
                 };
                 out.push(id);
             }
@@ -493,10 +493,7 @@ impl FusionWriter<'_> {
             content,
             ..
         } = self;
-        let invalid = |reason: String| StoreError::InvalidFusion {
-            path: store.path.clone(),
-            reason,
-        };
+        let invalid = |reason| invalid_fusion(&store.path, reason);
         // A fusion already stored (its content, members included, hashed as it was added) is
         // not written again.
         let content_sha256: [u8; 32] = content.finalize().into();
@@ -591,10 +588,14 @@ impl FusionWriter<'_> {
     }
 
     fn invalid(&self, reason: String) -> StoreError {
-        StoreError::InvalidFusion {
-            path: self.store.path.clone(),
-            reason,
-        }
+        invalid_fusion(&self.store.path, reason)
+    }
+}
+
+fn invalid_fusion(path: &std::path::Path, reason: String) -> StoreError {
+    StoreError::InvalidFusion {
+        path: path.to_path_buf(),
+        reason,
     }
 }
 

@@ -15,8 +15,8 @@ use truce_core::{
 };
 use truce_geo::LonLat;
 use truce_store::{
-    AgreementRef, BatchReport, NewAssessment, NewBatch, NewFusion, NewIncident, NewRecord,
-    ObservationId, Outcome, Store, StoreError, StoreOptions,
+    AgreementRef, BatchReport, NewAssessment, NewBatch, NewEquipment, NewFusion, NewIncident,
+    NewRecord, ObservationId, Outcome, Store, StoreError, StoreOptions,
 };
 
 // ---- harness -------------------------------------------------------------------------------
@@ -1194,7 +1194,15 @@ fn an_inconsistent_fusion_is_refused_and_writes_nothing() {
     };
     let twice = [ids[0], ids[1]];
     let descending = [ids[1], ids[0]];
-    let cases: [(&[NewIncident<'_>], &str); 5] = [
+    let backwards = NewIncident {
+        last_at: at(-60),
+        ..incident("I1", &twice, 0.5)
+    };
+    let nowhere = NewIncident {
+        location: Some((LonLat::new(f64::NAN, 48.0), 100.0)),
+        ..incident("I1", &twice, 0.5)
+    };
+    let cases: [(&[NewIncident<'_>], &str); 7] = [
         (
             &[
                 incident("I1", &twice, 0.5),
@@ -1218,6 +1226,11 @@ fn an_inconsistent_fusion_is_refused_and_writes_nothing() {
             &[incident("I1", &twice, 1.5)],
             "incident I1 (1) has a confidence outside 0..=1",
         ),
+        (&[backwards], "incident I1 (1) ends before it begins"),
+        (
+            &[nowhere],
+            "incident I1 (1) has a location or uncertainty that is not finite",
+        ),
     ];
     for (incidents, expected) in cases {
         let message = refused(&mut store, incidents);
@@ -1227,6 +1240,30 @@ fn an_inconsistent_fusion_is_refused_and_writes_nothing() {
         );
         assert_eq!(store.fingerprint().expect("fp"), before);
     }
+    // Equipment must rest on the fusion's members.
+    let mut writer = store.begin_fusion(&new_fusion(None)).expect("begin");
+    writer
+        .add_incident(&incident("I1", &twice[..1], 0.5))
+        .expect("incident");
+    writer
+        .add_equipment(&NewEquipment {
+            zone: "outside",
+            party: "RU",
+            class: EquipmentClass::Tank,
+            lower: 1,
+            upper: 2,
+            evidence: &twice[1..],
+        })
+        .expect("estimate");
+    let message = writer.commit().expect_err("refused").to_string();
+    assert!(
+        message.ends_with(&format!(
+            "equipment evidence {} is not a member of any incident",
+            ids[1].0
+        )),
+        "{message}"
+    );
+    assert_eq!(store.fingerprint().expect("fp"), before);
     let short = store
         .record_fusion(&new_fusion(None), &fusion, &ids[..2], detail)
         .expect_err("ids missing");
