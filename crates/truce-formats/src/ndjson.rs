@@ -114,7 +114,7 @@ pub(crate) fn parsed_observation(
 }
 
 /// SHA-256 of a canonical JSON string: the identity of the content.
-pub(crate) fn content_sha256(canonical_json: &str) -> [u8; 32] {
+pub fn content_sha256(canonical_json: &str) -> [u8; 32] {
     Sha256::digest(canonical_json.as_bytes()).into()
 }
 

@@ -19,11 +19,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-use truce_core::fusion::Fusion;
-use truce_core::fusion::fuse;
+use truce_core::fusion::{Fusion, fuse};
 use truce_formats::incidents::incident_detail_text;
-use truce_formats::ndjson::wire_canonical_json;
+use truce_formats::ndjson::{content_sha256, wire_canonical_json};
 use truce_store::{NewBatch, NewFusion, NewRecord, ObservationId, Store};
 
 #[path = "../../truce-core/benches/scene/mod.rs"]
@@ -55,7 +53,7 @@ fn main() {
             .par_iter()
             .map(|o| {
                 let body = wire_canonical_json(o).expect("an observation serialises");
-                let hash = Sha256::digest(body.as_bytes()).into();
+                let hash = content_sha256(&body);
                 (body, hash)
             })
             .collect();
