@@ -181,11 +181,8 @@ impl Store {
             })
             .map_err(store.err("numbering a fusion"))?;
         let mut content = Sha256::new();
-        hash_field(&mut content, fusion.sources_csv.unwrap_or("\u{0}none"));
-        hash_field(
-            &mut content,
-            fusion.agreement.map_or("\u{0}none", |a| a.version),
-        );
+        hash_option(&mut content, fusion.sources_csv);
+        hash_option(&mut content, fusion.agreement.map(|a| a.version));
         Ok(FusionWriter {
             store,
             tx,
@@ -629,6 +626,12 @@ fn invalid_incident_reason(incident: &NewIncident<'_>) -> Option<&'static str> {
 fn hash_field(content: &mut Sha256, text: &str) {
     content.update((text.len() as u64).to_le_bytes());
     content.update(text.as_bytes());
+}
+
+/// An optional field of the content hash: whether it is there, then the field.
+fn hash_option(content: &mut Sha256, text: Option<&str>) {
+    content.update([u8::from(text.is_some())]);
+    hash_field(content, text.unwrap_or_default());
 }
 
 /// `ids` as a JSON array, into `out`.
